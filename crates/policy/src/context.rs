@@ -1,0 +1,258 @@
+//! The request as the policy language sees it: who calls, and the condition keys.
+//!
+//! Condition key names are case-insensitive, so keys are stored lower-cased.
+//! See <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>.
+
+use std::collections::HashMap;
+
+/// The value of one condition key: single-valued or multi-valued (`aws:TagKeys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextValue {
+    /// A single value.
+    Single(String),
+    /// A set of values; may be empty.
+    Multi(Vec<String>),
+}
+
+/// The condition keys of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    keys: HashMap<String, ContextValue>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The keys AWS derives from the caller (see [`Caller::context`]).
+    pub fn for_caller(caller: &Caller) -> Self {
+        caller.context()
+    }
+
+    /// Sets a single-valued key.
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) {
+        self.keys
+            .insert(key.to_ascii_lowercase(), ContextValue::Single(value.into()));
+    }
+
+    /// Sets a multi-valued key.
+    pub fn insert_multi(&mut self, key: &str, values: Vec<String>) {
+        self.keys
+            .insert(key.to_ascii_lowercase(), ContextValue::Multi(values));
+    }
+
+    /// Removes a key.
+    pub fn remove(&mut self, key: &str) {
+        self.keys.remove(&key.to_ascii_lowercase());
+    }
+
+    /// Looks a key up, case-insensitively.
+    pub fn get(&self, key: &str) -> Option<&ContextValue> {
+        self.keys.get(&key.to_ascii_lowercase())
+    }
+
+    /// Looks up an already lower-cased key.
+    pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
+        self.keys.get(key)
+    }
+
+    /// The value of an already lower-cased single-valued key.
+    pub(crate) fn single_lower(&self, key: &str) -> Option<&str> {
+        match self.keys.get(key) {
+            Some(ContextValue::Single(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Every key and value, keys lower-cased.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
+        self.keys.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// Who makes the request: a typed principal of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The account root user.
+    Root {
+        /// The account.
+        account: String,
+    },
+    /// An IAM user (also a user calling with GetSessionToken credentials).
+    User {
+        /// `arn:aws:iam::A:user/path/name`.
+        arn: String,
+        /// The user's unique id (`AIDA...`).
+        id: String,
+    },
+    /// A session of an assumed role.
+    RoleSession {
+        /// `arn:aws:sts::A:assumed-role/name/session`.
+        arn: String,
+        /// `arn:aws:iam::A:role/path/name`.
+        role_arn: String,
+        /// The role's unique id (`AROA...`).
+        role_id: String,
+    },
+    /// A GetFederationToken session.
+    FederatedUser {
+        /// `arn:aws:sts::A:federated-user/name`.
+        arn: String,
+        /// The IAM user that created the session.
+        user_arn: String,
+    },
+    /// An AWS service principal such as `s3.amazonaws.com`.
+    Service {
+        /// The service principal name.
+        name: String,
+    },
+    /// A web identity or SAML caller of `AssumeRoleWithWebIdentity` / `AssumeRoleWithSAML`.
+    WebIdentity {
+        /// The provider: an OIDC/SAML provider ARN or a name such as `cognito-identity.amazonaws.com`.
+        provider: String,
+    },
+    /// An unsigned request.
+    Anonymous,
+}
+
+/// The caller of a request: its principal plus the facts policies can test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The principal.
+    pub principal: Principal,
+    /// Principal tags (`aws:PrincipalTag/*`).
+    pub tags: Vec<(String, String)>,
+    /// The S3 canonical user id of the caller's account, when known.
+    pub canonical_id: Option<String>,
+}
+
+impl Caller {
+    /// A caller with no tags.
+    pub fn new(principal: Principal) -> Self {
+        Self {
+            principal,
+            tags: Vec::new(),
+            canonical_id: None,
+        }
+    }
+
+    /// The caller's account, if it has one.
+    pub fn account(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::Root { account } => Some(account),
+            Principal::User { arn, .. }
+            | Principal::RoleSession { arn, .. }
+            | Principal::FederatedUser { arn, .. } => arn_account(arn),
+            Principal::Service { .. } | Principal::WebIdentity { .. } | Principal::Anonymous => {
+                None
+            }
+        }
+    }
+
+    /// The caller's ARN as GetCallerIdentity reports it.
+    pub fn arn(&self) -> Option<String> {
+        match &self.principal {
+            Principal::Root { account } => Some(format!("arn:aws:iam::{account}:root")),
+            Principal::User { arn, .. }
+            | Principal::RoleSession { arn, .. }
+            | Principal::FederatedUser { arn, .. } => Some(arn.clone()),
+            _ => None,
+        }
+    }
+
+    /// The keys AWS derives from the caller: `aws:PrincipalArn`, `aws:PrincipalAccount`,
+    /// `aws:PrincipalType`, `aws:userid`, `aws:username`, `aws:PrincipalTag/*`,
+    /// `aws:PrincipalIsAWSService`.
+    pub fn context(&self) -> Context {
+        let mut c = Context::new();
+        let account = self.account().unwrap_or("").to_owned();
+        match &self.principal {
+            Principal::Root { account } => {
+                c.insert("aws:PrincipalArn", format!("arn:aws:iam::{account}:root"));
+                c.insert("aws:PrincipalType", "Account");
+                c.insert("aws:userid", account.clone());
+            }
+            Principal::User { arn, id } => {
+                c.insert("aws:PrincipalArn", arn.clone());
+                c.insert("aws:PrincipalType", "User");
+                c.insert("aws:userid", id.clone());
+                c.insert("aws:username", arn_last_segment(arn));
+            }
+            Principal::RoleSession {
+                arn,
+                role_arn,
+                role_id,
+            } => {
+                c.insert("aws:PrincipalArn", role_arn.clone());
+                c.insert("aws:PrincipalType", "AssumedRole");
+                c.insert("aws:userid", format!("{role_id}:{}", arn_last_segment(arn)));
+            }
+            Principal::FederatedUser { arn, .. } => {
+                c.insert("aws:PrincipalArn", arn.clone());
+                c.insert("aws:PrincipalType", "FederatedUser");
+                c.insert("aws:userid", format!("{account}:{}", arn_last_segment(arn)));
+            }
+            Principal::Service { name } => {
+                c.insert("aws:PrincipalServiceName", name.clone());
+                c.insert("aws:PrincipalIsAWSService", "true");
+                return c;
+            }
+            Principal::WebIdentity { .. } => return c,
+            Principal::Anonymous => {
+                c.insert("aws:PrincipalType", "Anonymous");
+                c.insert("aws:userid", "anonymous");
+                c.insert("aws:PrincipalAccount", "anonymous");
+                return c;
+            }
+        }
+        c.insert("aws:PrincipalAccount", account);
+        c.insert("aws:PrincipalIsAWSService", "false");
+        for (k, v) in &self.tags {
+            c.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
+        c
+    }
+}
+
+/// The account field of an ARN (`arn:p:s:r:ACCOUNT:...`).
+pub(crate) fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4)
+}
+
+fn arn_last_segment(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_principal_keys() {
+        let caller = Caller {
+            principal: Principal::RoleSession {
+                arn: "arn:aws:sts::345345345345:assumed-role/accounta/s1".into(),
+                role_arn: "arn:aws:iam::345345345345:role/p/accounta".into(),
+                role_id: "AROAEXAMPLE".into(),
+            },
+            tags: vec![("Team".into(), "blue".into())],
+            canonical_id: None,
+        };
+        let c = caller.context();
+        assert_eq!(caller.account(), Some("345345345345"));
+        let single = |k: &str| match c.get(k) {
+            Some(ContextValue::Single(v)) => v.clone(),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert_eq!(
+            single("aws:PrincipalArn"),
+            "arn:aws:iam::345345345345:role/p/accounta"
+        );
+        assert_eq!(single("AWS:userid"), "AROAEXAMPLE:s1");
+        assert_eq!(single("aws:principaltag/team"), "blue");
+        assert_eq!(single("aws:PrincipalAccount"), "345345345345");
+        assert!(c.get("aws:username").is_none());
+    }
+}
