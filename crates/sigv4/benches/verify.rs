@@ -1,0 +1,96 @@
+//! Verifying a typical STS `GetCallerIdentity` POST (form body, six signed
+//! headers), payload hash precomputed: with a warm signing-key cache, and
+//! with a cold one (key derived on every request).
+
+#![allow(missing_docs, reason = "criterion macros generate undocumented items")]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use roleplay_sigv4::{
+    Credentials, KeyCache, RequestView, SessionTokenMode, SigningParams, SigningSettings, parse,
+    parse_amz_date, sha256_hex, sign_request, verify,
+};
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+fn signed_request() -> (Vec<(String, String)>, String) {
+    let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let payload_hash = sha256_hex(body);
+    let headers = [
+        ("Host", "sts.us-east-1.amazonaws.com"),
+        (
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
+        ("Content-Length", "43"),
+        (
+            "User-Agent",
+            "aws-cli/1.45.11 md/Botocore#1.43.11 ua/2.1 os/linux#6.8 md/arch#x86_64 lang/python#3.12.3",
+        ),
+        (
+            "amz-sdk-invocation-id",
+            "0e4b4c7a-7a3f-4f0e-9d1b-2b8a0f8e5c11",
+        ),
+        ("amz-sdk-request", "attempt=1"),
+    ];
+    let view = RequestView {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        payload_hash: &payload_hash,
+    };
+    let params = SigningParams {
+        credentials: Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE",
+            secret_access_key: SECRET,
+            session_token: None,
+        },
+        region: "us-east-1",
+        service: "sts",
+        time: parse_amz_date("20260127T120000Z").unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        settings: SigningSettings::QUERY,
+        session_token_mode: SessionTokenMode::Signed,
+    };
+    let Ok(signed) = sign_request(&view, &params) else {
+        return (Vec::new(), payload_hash);
+    };
+    let mut all: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+    all.extend(signed.headers);
+    (all, payload_hash)
+}
+
+fn bench(c: &mut Criterion) {
+    let (headers, payload_hash) = signed_request();
+    let refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let view = RequestView {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &refs,
+        payload_hash: &payload_hash,
+    };
+    let settings = SigningSettings::QUERY;
+    let now = parse_amz_date("20260127T120100Z").unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+
+    let warm = KeyCache::default();
+    let run = |cache: &KeyCache| {
+        let claims = parse(black_box(&view), &settings).ok()?;
+        verify(&claims, &view, black_box(SECRET), now, cache, &settings).ok()
+    };
+    assert!(run(&warm).is_some(), "the benchmark request must verify");
+
+    c.bench_function("verify_sts_warm_cache", |b| b.iter(|| run(&warm)));
+    let cold = KeyCache::new(0);
+    c.bench_function("verify_sts_cold_cache", |b| b.iter(|| run(&cold)));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

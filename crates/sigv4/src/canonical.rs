@@ -1,0 +1,313 @@
+//! Canonical request and string to sign.
+//!
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html>
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SigV4Error;
+use crate::settings::{SigningSettings, UriEncoding};
+
+/// Hex SHA-256 of the empty string, the payload hash of an empty body.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Lowercase hex SHA-256 of `data`.
+#[must_use]
+pub fn sha256_hex(data: &[u8]) -> String {
+    let mut out = String::with_capacity(64);
+    push_sha256_hex(&mut out, data);
+    out
+}
+
+/// Appends the lowercase hex SHA-256 of `data` to `out`.
+pub(crate) fn push_sha256_hex(out: &mut String, data: &[u8]) {
+    let mut buf = [0u8; 64];
+    // 32 bytes always fit in 64 hex digits.
+    if hex::encode_to_slice(Sha256::digest(data), &mut buf).is_ok() {
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+}
+
+fn hex_upper(n: u8) -> char {
+    let n = n & 0x0f;
+    char::from(if n < 10 { b'0' + n } else { b'A' + n - 10 })
+}
+
+fn push_encoded_byte(out: &mut String, b: u8) {
+    out.push('%');
+    out.push(hex_upper(b >> 4));
+    out.push(hex_upper(b));
+}
+
+/// Appends `bytes` percent-encoded with the SigV4 rules: everything except
+/// `A-Z a-z 0-9 - _ . ~` (and `/` when `keep_slash`) becomes `%XX`.
+pub(crate) fn encode_into(out: &mut String, bytes: &[u8], keep_slash: bool) {
+    for &b in bytes {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            out.push(char::from(b));
+        } else {
+            push_encoded_byte(out, b);
+        }
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes (invalid escapes stay literal); `+` stays `+`.
+pub(crate) fn decode_bytes(s: &str) -> Cow<'_, [u8]> {
+    percent_encoding::percent_decode_str(s).into()
+}
+
+/// Decodes a query component to text (lossy for invalid UTF-8).
+pub(crate) fn decode_component(s: &str) -> String {
+    String::from_utf8_lossy(&decode_bytes(s)).into_owned()
+}
+
+/// Decodes then re-encodes a path once, keeping `/` and an encoded `%2F` as they are.
+fn reencode_path(out: &mut String, path: &str) {
+    let mut bytes = path.as_bytes().iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'%' {
+            let mut ahead = bytes.clone();
+            if let (Some(hi), Some(lo)) = (
+                ahead.next().and_then(|&h| hex_value(h)),
+                ahead.next().and_then(|&l| hex_value(l)),
+            ) {
+                bytes = ahead;
+                let decoded = (hi << 4) | lo;
+                if decoded == b'/' {
+                    out.push_str("%2F");
+                } else {
+                    encode_into(out, &[decoded], false);
+                }
+                continue;
+            }
+        }
+        encode_into(out, &[b], true);
+    }
+}
+
+/// Removes `.` and `..` segments and empty segments (`//`), keeping a trailing slash.
+fn normalize_path(path: &str) -> Cow<'_, str> {
+    let needs = path
+        .split('/')
+        .skip(1)
+        .any(|s| s.is_empty() || s == "." || s == "..")
+        && path != "/";
+    if !needs && path.starts_with('/') {
+        return Cow::Borrowed(path);
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+    let mut out = String::with_capacity(path.len());
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if trailing || segments.is_empty() {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+/// The canonical URI of a path as received, under `settings`.
+#[must_use]
+pub fn canonical_uri(raw_path: &str, settings: &SigningSettings) -> String {
+    let path = if raw_path.is_empty() { "/" } else { raw_path };
+    let path = if settings.normalize_path {
+        normalize_path(path)
+    } else {
+        Cow::Borrowed(path)
+    };
+    let mut out = String::with_capacity(path.len() + 8);
+    match settings.uri_encoding {
+        UriEncoding::Double => encode_into(&mut out, path.as_bytes(), true),
+        UriEncoding::Single => reencode_path(&mut out, &path),
+    }
+    out
+}
+
+/// The canonical query string of a raw query: each name and value decoded
+/// then re-encoded, pairs sorted by encoded name then value. With
+/// `exclude_signature`, `X-Amz-Signature` is left out (presigned requests).
+#[must_use]
+pub fn canonical_query_string(raw_query: &str, exclude_signature: bool) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for piece in raw_query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+        let mut key = String::with_capacity(k.len());
+        encode_into(&mut key, &decode_bytes(k), false);
+        if exclude_signature && key == "X-Amz-Signature" {
+            continue;
+        }
+        let mut value = String::with_capacity(v.len());
+        encode_into(&mut value, &decode_bytes(v), false);
+        pairs.push((key, value));
+    }
+    pairs.sort_unstable();
+    let mut out = String::with_capacity(raw_query.len());
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
+}
+
+/// Appends a header value with ends trimmed and inner whitespace runs
+/// (including obsolete line folding) collapsed to one space.
+fn push_trimmed(out: &mut String, value: &str) {
+    let mut first = true;
+    for word in value.split_ascii_whitespace() {
+        if !first {
+            out.push(' ');
+        }
+        out.push_str(word);
+        first = false;
+    }
+}
+
+/// Appends the canonical request to `out`.
+///
+/// `signed_headers` are lowercase names in signing order; a signed header
+/// absent from `headers` is an error. Repeated headers join with `,`.
+pub(crate) fn write_canonical_request(
+    out: &mut String,
+    method: &str,
+    canonical_uri: &str,
+    canonical_query: &str,
+    headers: &[(&str, &str)],
+    signed_headers: &[String],
+    payload_hash: &str,
+) -> Result<(), SigV4Error> {
+    out.push_str(method);
+    out.push('\n');
+    out.push_str(canonical_uri);
+    out.push('\n');
+    out.push_str(canonical_query);
+    out.push('\n');
+    for name in signed_headers {
+        out.push_str(name);
+        out.push(':');
+        let mut found = false;
+        for (n, v) in headers {
+            if n.eq_ignore_ascii_case(name) {
+                if found {
+                    out.push(',');
+                }
+                push_trimmed(out, v);
+                found = true;
+            }
+        }
+        if !found {
+            return Err(SigV4Error::SignedHeaderMissing { name: name.clone() });
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    for (i, name) in signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+    out.push_str(payload_hash);
+    Ok(())
+}
+
+/// The string to sign for a canonical request.
+pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    let mut out = String::with_capacity(crate::ALGORITHM.len() + amz_date.len() + scope.len() + 68);
+    out.push_str(crate::ALGORITHM);
+    out.push('\n');
+    out.push_str(amz_date);
+    out.push('\n');
+    out.push_str(scope);
+    out.push('\n');
+    push_sha256_hex(&mut out, canonical_request.as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_cases() {
+        for (input, want) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/./", "/"),
+            ("/example/..", "/"),
+            ("/example1/example2/../..", "/"),
+            ("/./example", "/example"),
+            ("//example//", "/example/"),
+            ("/a/b/../c/.", "/a/c/"),
+            ("/a/../../b", "/b"),
+            ("/a/b", "/a/b"),
+            ("relative", "/relative"),
+        ] {
+            assert_eq!(normalize_path(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn uri_encodings_differ_on_escapes() {
+        let path = "/test/@connections/JBDvjfGEIAMCERw%3D";
+        assert_eq!(
+            canonical_uri(path, &SigningSettings::QUERY),
+            "/test/%40connections/JBDvjfGEIAMCERw%253D"
+        );
+        assert_eq!(
+            canonical_uri(path, &SigningSettings::S3),
+            "/test/%40connections/JBDvjfGEIAMCERw%3D"
+        );
+        assert_eq!(
+            canonical_uri("/a%2fb%20c+d", &SigningSettings::S3),
+            "/a%2Fb%20c%2Bd"
+        );
+        assert_eq!(canonical_uri("/bad%zz", &SigningSettings::S3), "/bad%25zz");
+        assert_eq!(canonical_uri("", &SigningSettings::S3), "/");
+    }
+
+    #[test]
+    fn query_sorting_and_encoding() {
+        assert_eq!(
+            canonical_query_string("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", false),
+            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
+        );
+        assert_eq!(
+            canonical_query_string("b=2&a&a=1&c=x y+z", false),
+            "a=&a=1&b=2&c=x%20y%2Bz"
+        );
+        assert_eq!(
+            canonical_query_string("X-Amz-Signature=abc&x=1", true),
+            "x=1"
+        );
+    }
+}
