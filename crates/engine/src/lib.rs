@@ -2,5 +2,7 @@
 //! then the operation itself. Synchronous and free of HTTP; the server calls it.
 #![warn(missing_docs)]
 
+pub mod aws_managed;
+pub mod error;
 pub mod scenario;
 pub mod session;

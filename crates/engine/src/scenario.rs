@@ -164,16 +164,6 @@ fn default_max_session() -> Spanned<i64> {
     Spanned::new(0..0, 3600)
 }
 
-/// AWS-managed policies every account can attach, by name.
-pub const AWS_MANAGED: &[&str] = &[
-    "AdministratorAccess",
-    "ReadOnlyAccess",
-    "AmazonS3FullAccess",
-    "AmazonS3ReadOnlyAccess",
-    "IAMFullAccess",
-    "IAMReadOnlyAccess",
-];
-
 struct Checker<'t> {
     text: &'t str,
     errors: Vec<ScenarioError>,
@@ -282,8 +272,7 @@ impl Scenario {
                 );
             }
             let attachable = |arn: &str| {
-                arn.strip_prefix("arn:aws:iam::aws:policy/")
-                    .is_some_and(|n| AWS_MANAGED.contains(&n.rsplit('/').next().unwrap_or(n)))
+                crate::aws_managed::find(arn).is_some()
                     || a.policies.iter().any(|p| {
                         let path = p.path.trim_start_matches('/');
                         arn == format!("arn:aws:iam::{id}:policy/{path}{}", p.name.get_ref())

@@ -1,0 +1,24 @@
+//! The wire formats of roleplay's AWS APIs, written once: decoding of aws-query form bodies and
+//! query strings ([`query`]), the project's only XML writer ([`xml`]), the IAM/STS query
+//! envelopes and the S3 error body ([`envelope`]), and the timestamp formats ([`time`]).
+//!
+//! Pure: no I/O, no clock, no environment. Request ids and times are passed in.
+//!
+//! ```
+//! use roleplay_wire::{envelope, query::{Limits, Params}};
+//!
+//! let params = Params::from_form(b"Action=GetUser&Version=2010-05-08&UserName=alice", &Limits::default()).unwrap();
+//! assert_eq!(params.action().unwrap(), "GetUser");
+//! let body = envelope::query_response("GetUser", envelope::IAM_NAMESPACE, "req-1", |w| {
+//!     w.element("User", |w| {
+//!         w.text_element("UserName", params.required("UserName").unwrap());
+//!     });
+//! });
+//! assert!(body.starts_with(r#"<GetUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetUserResult><User>"#));
+//! ```
+#![warn(missing_docs)]
+
+pub mod envelope;
+pub mod query;
+pub mod time;
+pub mod xml;
