@@ -1,8 +1,279 @@
-//! The operation logic of roleplay's IAM, STS and S3: authorization through the policy engine,
-//! then the operation itself. Synchronous and free of HTTP; the server calls it.
+//! The operation logic of roleplay's IAM, STS and S3: authentication of access keys and
+//! sessions, authorization through the policy engine, then the operation itself.
+//! Synchronous and free of HTTP; the server calls it. Authorization happens inside each
+//! operation, before any change, so no caller can forget it.
 #![warn(missing_docs)]
 
+mod authz;
 pub mod aws_managed;
 pub mod error;
+pub mod iam;
+mod identity;
 pub mod scenario;
 pub mod session;
+pub mod sts;
+
+pub use error::{ApiError, ErrorCode, Fault};
+pub use identity::{Identity, IdentityKind};
+
+use roleplay_store::{
+    AccessKey, Account, KeyOwner, KeyStatus, ManagedPolicy, PolicyScope, PolicyVersion, Store,
+    StoreError, StoreExt, WriteError,
+};
+use roleplay_types::{AccountId, Arn, IdGen, SecretAccessKey, UniqueIdKind, new_unique_id};
+use session::TokenKey;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Facts about the request that are not its parameters.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// When the request is handled.
+    pub now: OffsetDateTime,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+    /// The region of the credential scope (`aws:RequestedRegion`).
+    pub region: String,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure: bool,
+    /// The `User-Agent` header (`aws:UserAgent`).
+    pub user_agent: Option<String>,
+}
+
+/// The result of authenticating an access key: who it is and the secret to verify with.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The caller.
+    pub identity: Identity,
+    /// The secret the request must be signed with.
+    pub secret: SecretAccessKey,
+}
+
+/// IAM, STS (and later S3) over one store.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    ids: Arc<dyn IdGen>,
+    tokens: TokenKey,
+    policies: authz::PolicyCache,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl ApiError {
+    /// A failure of the store: logged by the server, shown to clients without detail.
+    pub(crate) fn internal(e: StoreError) -> Self {
+        ApiError::new(
+            ErrorCode::InternalFailure,
+            format!("internal store failure: {e}"),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// ISO 8601 UTC with whole seconds, as IAM and STS write times.
+pub(crate) fn iso8601(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub(crate) fn iso8601_from_unix(secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map(iso8601)
+        .unwrap_or_default()
+}
+
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+
+impl Engine {
+    /// An engine over `store`. AWS managed policies are added to the store if missing.
+    pub fn new(
+        store: Arc<dyn Store>,
+        ids: Arc<dyn IdGen>,
+        tokens: TokenKey,
+        now: OffsetDateTime,
+    ) -> Result<Self, ApiError> {
+        let engine = Self {
+            store,
+            ids,
+            tokens,
+            policies: authz::PolicyCache::default(),
+        };
+        engine.seed_aws_managed(now)?;
+        Ok(engine)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn seed_aws_managed(&self, now: OffsetDateTime) -> Result<(), ApiError> {
+        let ids = self.ids.clone();
+        self.store.write(|tx| {
+            for p in aws_managed::AWS_MANAGED_POLICIES {
+                let arn = Arn::from_str(&p.arn())
+                    .map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))?;
+                if tx.get_policy(&arn)?.is_some() {
+                    continue;
+                }
+                let policy = ManagedPolicy {
+                    scope: PolicyScope::Aws,
+                    name: p.name.to_owned(),
+                    path: p.path.to_owned(),
+                    unique_id: new_unique_id(UniqueIdKind::Policy, ids.as_ref()),
+                    arn,
+                    default_version_id: "v1".to_owned(),
+                    versions: vec![PolicyVersion {
+                        version_id: "v1".to_owned(),
+                        document: p.document.to_owned(),
+                        create_date: now,
+                    }],
+                    versions_created: 1,
+                    attachment_count: 0,
+                    boundary_usage_count: 0,
+                    description: Some(p.description.to_owned()),
+                    tags: Vec::new(),
+                    create_date: now,
+                    update_date: now,
+                };
+                tx.create_policy(&policy).map_err(write_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Resolves an access key (and, for temporary keys, its session token) to the caller and
+    /// the secret its requests are signed with.
+    pub fn authenticate(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Authenticated, ApiError> {
+        let invalid = || ApiError::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN);
+        if access_key_id.starts_with("ASIA") {
+            let token = session_token.ok_or_else(invalid)?;
+            let claims = self
+                .tokens
+                .open(token, access_key_id)
+                .map_err(|_| invalid())?;
+            if claims.expires_at <= now.unix_timestamp() {
+                return Err(ApiError::new(
+                    ErrorCode::ExpiredToken,
+                    "The security token included in the request is expired",
+                ));
+            }
+            let account = AccountId::from_str(&claims.account).map_err(|_| invalid())?;
+            let secret = self.tokens.temporary_secret(access_key_id);
+            let identity = self.store.read(|tx| {
+                let (user, role_tags) = match claims.kind {
+                    session::SessionKind::AssumedRole => {
+                        let name = claims.principal_arn.rsplit('/').next().unwrap_or_default();
+                        let tags = tx
+                            .get_role(&account, name)?
+                            .filter(|r| r.unique_id == claims.principal_id)
+                            .map(|r| r.tags.into_iter().map(|t| (t.key, t.value)).collect())
+                            .unwrap_or_default();
+                        (None, tags)
+                    }
+                    _ => {
+                        let name = claims
+                            .principal_arn
+                            .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
+                            .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned());
+                        let user = match name {
+                            Some(n) => Some(tx.get_user(&account, &n)?.ok_or_else(invalid)?),
+                            None => None,
+                        };
+                        (user, Vec::new())
+                    }
+                };
+                Identity::from_session(account.clone(), claims.clone(), user, role_tags)
+            })?;
+            return Ok(Authenticated { identity, secret });
+        }
+        self.store.read(|tx| {
+            let key = tx
+                .get_access_key(access_key_id)?
+                .filter(|k| k.status == KeyStatus::Active)
+                .ok_or_else(invalid)?;
+            let user = match &key.owner {
+                KeyOwner::Root => None,
+                KeyOwner::User(name) => Some(tx.get_user(&key.account, name)?.ok_or_else(invalid)?),
+            };
+            Ok(Authenticated {
+                identity: Identity::long_term(key.account.clone(), user, access_key_id),
+                secret: SecretAccessKey::new(key.secret.clone()),
+            })
+        })
+    }
+
+    /// Creates the accounts of a scenario that the store does not hold yet, with everything
+    /// they declare, in one transaction.
+    pub fn apply_scenario(
+        &self,
+        s: &scenario::Scenario,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, ApiError> {
+        self.store.write(|tx| {
+            let mut created = Vec::new();
+            for a in &s.accounts {
+                let id = AccountId::from_str(a.id.get_ref())
+                    .map_err(|e| ApiError::new(ErrorCode::ValidationError, e.to_string()))?;
+                if tx.get_account(&id)?.is_some() {
+                    continue;
+                }
+                tx.create_account(&Account {
+                    id: id.clone(),
+                    alias: a.alias.clone(),
+                    email: a.email.clone(),
+                    create_date: now,
+                })
+                .map_err(write_error)?;
+                if let (Some(k), Some(secret)) = (&a.root_access_key_id, &a.root_secret_access_key)
+                {
+                    tx.create_access_key(&AccessKey {
+                        id: k.get_ref().clone(),
+                        secret: secret.clone(),
+                        account: id.clone(),
+                        owner: KeyOwner::Root,
+                        status: KeyStatus::Active,
+                        create_date: now,
+                        last_used: None,
+                    })
+                    .map_err(write_error)?;
+                }
+                self.apply_account(tx, &id, a, now)?;
+                created.push(id.to_string());
+            }
+            Ok(created)
+        })
+    }
+}
+
+/// Store write failures that reach the engine unexpectedly.
+pub(crate) fn write_error(e: WriteError) -> ApiError {
+    match e {
+        WriteError::Store(e) => ApiError::internal(e),
+        other => ApiError::new(ErrorCode::InternalFailure, other.to_string()),
+    }
+}

@@ -1,0 +1,277 @@
+//! Authorization: gather the policies that apply to a request, decide with the policy engine,
+//! and turn a denial into AWS's AccessDenied text.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::{Identity, IdentityKind};
+use crate::{Engine, RequestInfo};
+use roleplay_policy::{Context, Decision, Outcome, Policy, PolicyKind, PolicySet, Request, decide};
+use roleplay_store::{PrincipalRef, ReadTx};
+use roleplay_types::Arn;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+const CACHE_LIMIT: usize = 10_000;
+
+/// Parsed policies by (kind, id, text), so a document is compiled once while it is in use.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    map: Mutex<HashMap<(PolicyKind, String, String), Arc<Policy>>>,
+}
+
+impl PolicyCache {
+    /// The compiled policy; documents that no longer parse (stored before a rule changed)
+    /// count as absent rather than failing every request.
+    pub(crate) fn get(&self, kind: PolicyKind, id: &str, text: &str) -> Option<Arc<Policy>> {
+        let key = (kind, id.to_owned(), text.to_owned());
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = map.get(&key) {
+            return Some(p.clone());
+        }
+        let policy = Arc::new(Policy::parse(text, kind).ok()?.with_id(id));
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, policy.clone());
+        Some(policy)
+    }
+}
+
+/// The identity-side policies of a caller.
+#[derive(Default)]
+pub(crate) struct CallerPolicies {
+    identity: Vec<Arc<Policy>>,
+    boundary: Option<Arc<Policy>>,
+    session: Option<Vec<Arc<Policy>>>,
+}
+
+/// One authorization check inside an operation.
+pub(crate) struct Check<'a> {
+    /// `service:Action`.
+    pub action: &'a str,
+    /// The resource ARN or `*`.
+    pub resource: &'a str,
+    /// The resource's owner.
+    pub resource_account: &'a str,
+    /// The resource-based policy (a trust policy for `sts:AssumeRole`).
+    pub resource_policy: Option<Arc<Policy>>,
+}
+
+impl Engine {
+    fn managed_document(
+        &self,
+        tx: &dyn ReadTx,
+        arn: &str,
+        kind: PolicyKind,
+    ) -> Result<Option<Arc<Policy>>, ApiError> {
+        let Ok(parsed) = Arn::from_str(arn) else {
+            return Ok(None);
+        };
+        let policy = tx.get_policy(&parsed).map_err(ApiError::internal)?;
+        Ok(policy.and_then(|p| {
+            p.default_version()
+                .and_then(|v| self.policies.get(kind, arn, &v.document))
+        }))
+    }
+
+    fn principal_policies(
+        &self,
+        tx: &dyn ReadTx,
+        owner: &PrincipalRef,
+        out: &mut Vec<Arc<Policy>>,
+    ) -> Result<(), ApiError> {
+        for inline in tx.list_inline_policies(owner).map_err(ApiError::internal)? {
+            if let Some(p) = self
+                .policies
+                .get(PolicyKind::Identity, &inline.name, &inline.document)
+            {
+                out.push(p);
+            }
+        }
+        for attached in tx
+            .list_attached_policies(owner)
+            .map_err(ApiError::internal)?
+        {
+            let arn = attached.arn.to_string();
+            if let Some(p) = self.managed_document(tx, &arn, PolicyKind::Identity)? {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+
+    /// The identity-based policies, boundary and session policies of `id`.
+    pub(crate) fn caller_policies(
+        &self,
+        tx: &dyn ReadTx,
+        id: &Identity,
+    ) -> Result<CallerPolicies, ApiError> {
+        let mut out = CallerPolicies::default();
+        let user = match &id.kind {
+            IdentityKind::Root | IdentityKind::UserSession { user: None, .. } => return Ok(out),
+            IdentityKind::User(u) | IdentityKind::UserSession { user: Some(u), .. } => Some(u),
+            IdentityKind::RoleSession { .. } => None,
+        };
+        if let Some(u) = user {
+            let owner = PrincipalRef::user(&id.account, &u.name);
+            self.principal_policies(tx, &owner, &mut out.identity)?;
+            for g in tx
+                .list_groups_for_user(&id.account, &u.name)
+                .map_err(ApiError::internal)?
+            {
+                self.principal_policies(
+                    tx,
+                    &PrincipalRef::group(&id.account, &g.name),
+                    &mut out.identity,
+                )?;
+            }
+            if let Some(b) = &u.permissions_boundary {
+                out.boundary =
+                    self.managed_document(tx, &b.to_string(), PolicyKind::PermissionsBoundary)?;
+            }
+            return Ok(out);
+        }
+        if let IdentityKind::RoleSession { role_name, claims } = &id.kind {
+            let role = tx
+                .get_role(&id.account, role_name)
+                .map_err(ApiError::internal)?;
+            // A deleted or recreated role leaves its sessions valid but without permissions.
+            if let Some(role) = role.filter(|r| r.unique_id == claims.principal_id) {
+                self.principal_policies(
+                    tx,
+                    &PrincipalRef::role(&id.account, &role.name),
+                    &mut out.identity,
+                )?;
+                if let Some(b) = &role.permissions_boundary {
+                    out.boundary =
+                        self.managed_document(tx, &b.to_string(), PolicyKind::PermissionsBoundary)?;
+                }
+            }
+            if claims.policy.is_some() || !claims.policy_arns.is_empty() {
+                let mut session = Vec::new();
+                if let Some(p) = claims.policy.as_ref().and_then(|text| {
+                    self.policies
+                        .get(PolicyKind::Session, "session-policy", text)
+                }) {
+                    session.push(p);
+                }
+                for arn in &claims.policy_arns {
+                    if let Some(p) = self.managed_document(tx, arn, PolicyKind::Session)? {
+                        session.push(p);
+                    }
+                }
+                out.session = Some(session);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The condition keys of a request by `id`.
+    pub(crate) fn context(&self, id: &Identity, info: &RequestInfo) -> Context {
+        let mut ctx = id.caller.context();
+        ctx.insert("aws:CurrentTime", crate::iso8601(info.now));
+        ctx.insert("aws:EpochTime", info.now.unix_timestamp().to_string());
+        ctx.insert(
+            "aws:SecureTransport",
+            if info.secure { "true" } else { "false" },
+        );
+        ctx.insert("aws:ViaAWSService", "false");
+        if !info.region.is_empty() {
+            ctx.insert("aws:RequestedRegion", info.region.clone());
+        }
+        if let Some(ip) = info.source_ip {
+            ctx.insert("aws:SourceIp", ip.to_string());
+        }
+        if let Some(ua) = &info.user_agent {
+            ctx.insert("aws:UserAgent", ua.clone());
+        }
+        if let Some(s) = id.session() {
+            ctx.insert("aws:TokenIssueTime", crate::iso8601_from_unix(s.issued_at));
+            ctx.insert(
+                "aws:MultiFactorAuthPresent",
+                if s.mfa_authenticated { "true" } else { "false" },
+            );
+            if let Some(si) = &s.source_identity {
+                ctx.insert("aws:SourceIdentity", si.clone());
+            }
+        }
+        ctx
+    }
+}
+
+fn evaluate(
+    id: &Identity,
+    check: &Check<'_>,
+    ctx: &Context,
+    pols: &CallerPolicies,
+) -> (Decision, Option<PolicyKind>) {
+    let identity: Vec<&Policy> = pols.identity.iter().map(|p| p.as_ref()).collect();
+    let session: Option<Vec<&Policy>> = pols
+        .session
+        .as_ref()
+        .map(|s| s.iter().map(|p| p.as_ref()).collect());
+    let request = Request {
+        caller: &id.caller,
+        action: check.action,
+        resource: check.resource,
+        resource_account: Some(check.resource_account),
+        context: ctx,
+    };
+    let set = PolicySet {
+        identity: &identity,
+        resource: check.resource_policy.as_deref(),
+        boundary: pols.boundary.as_deref(),
+        session: session.as_deref(),
+    };
+    let out: Outcome<'_> = decide(&request, &set);
+    (out.decision, out.denied_by)
+}
+
+/// AWS's AccessDenied text: `User: ARN is not authorized to perform: ACTION on resource: ARN`
+/// and the reason, naming the kind of policy that denied or lacked an allow.
+pub(crate) fn denial(
+    id: &Identity,
+    check: &Check<'_>,
+    decision: Decision,
+    kind: Option<PolicyKind>,
+) -> ApiError {
+    let base = format!(
+        "User: {} is not authorized to perform: {} on resource: {}",
+        id.arn(),
+        check.action,
+        check.resource
+    );
+    let reason = match (decision, kind) {
+        (Decision::ExplicitDeny, Some(k)) => format!(" with an explicit deny in a {}", noun(k)),
+        (_, Some(k)) => format!(" because no {} allows the {} action", noun(k), check.action),
+        (_, None) => String::new(),
+    };
+    ApiError::new(ErrorCode::AccessDenied, base + &reason)
+}
+
+fn noun(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "identity-based policy",
+        PolicyKind::Resource => "resource-based policy",
+        PolicyKind::Trust => "role trust policy",
+        PolicyKind::PermissionsBoundary => "permissions boundary",
+        PolicyKind::Session => "session policy",
+    }
+}
+
+impl Engine {
+    /// Decides one check; a denial carries AWS's AccessDenied text.
+    pub(crate) fn require(
+        &self,
+        tx: &dyn ReadTx,
+        id: &Identity,
+        check: &Check<'_>,
+        ctx: &Context,
+    ) -> Result<(), ApiError> {
+        let pols = self.caller_policies(tx, id)?;
+        match evaluate(id, check, ctx, &pols) {
+            (Decision::Allow, _) => Ok(()),
+            (decision, kind) => Err(denial(id, check, decision, kind)),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `roleplay`: a local AWS where IAM is real. `roleplay serve` runs the server.
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use roleplay_engine::Engine;
+use roleplay_engine::scenario::{BUILT_IN, Scenario};
+use roleplay_engine::session::TokenKey;
+use roleplay_server::{AppState, Clock, OsRandom, build_app, serve};
+use roleplay_sigv4::KeyCache;
+use roleplay_store::{SqliteStore, Store};
+use roleplay_types::IdGen;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "roleplay", version, about = "A local AWS where IAM is real")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the IAM and STS server.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// Folder of the embedded store.
+    #[arg(long, default_value = "roleplay-data")]
+    data_dir: PathBuf,
+    /// Keep all state in memory; nothing survives the process.
+    #[arg(long)]
+    in_memory: bool,
+    /// Scenario file (TOML) declaring accounts, users, roles and policies; without it, the
+    /// built-in cross-account scenario.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Let `POST /_roleplay/clock?advance=SECONDS` move the server's clock (tests only).
+    #[arg(long, hide = true)]
+    clock_control: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve_command(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roleplay: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// The server key that seals session tokens, kept beside the store so sessions survive a
+/// restart.
+fn token_key(data_dir: Option<&Path>, ids: &dyn IdGen) -> Result<TokenKey> {
+    let Some(dir) = data_dir else {
+        return Ok(TokenKey::generate(ids).1);
+    };
+    let path = dir.join("server.key");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let master: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .with_context(|| format!("{} is not a 32-byte key", path.display()))?;
+            Ok(TokenKey::from_master(&master))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (master, key) = TokenKey::generate(ids);
+            let tmp = dir.join("server.key.tmp");
+            {
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut f = options
+                    .open(&tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?;
+                f.write_all(&master)?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn load_scenario(path: Option<&Path>) -> Result<(Scenario, bool)> {
+    let (text, name) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (BUILT_IN.to_owned(), "built-in scenario".to_owned()),
+    };
+    match Scenario::parse(&text) {
+        Ok(s) => Ok((s, path.is_none())),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{name}:{}: {}", e.line, e.message);
+            }
+            bail!("the scenario is invalid; nothing was applied")
+        }
+    }
+}
+
+fn serve_command(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let (scenario, built_in) = load_scenario(args.scenario.as_deref())?;
+    let ids: Arc<dyn IdGen> = Arc::new(OsRandom);
+    let store: Arc<dyn Store> = if args.in_memory {
+        Arc::new(SqliteStore::open_in_memory().context("opening the in-memory store")?)
+    } else {
+        Arc::new(
+            SqliteStore::open(&args.data_dir)
+                .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
+        )
+    };
+    let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
+    let tokens = token_key(data_dir, ids.as_ref())?;
+    let clock = Arc::new(Clock::default());
+    let engine = Engine::new(store, ids.clone(), tokens, clock.now())
+        .map_err(|e| anyhow::anyhow!("starting the engine: {e}"))?;
+    engine
+        .apply_scenario(&scenario, clock.now())
+        .map_err(|e| anyhow::anyhow!("applying the scenario: {e}"))?;
+    let state = Arc::new(AppState {
+        engine: Arc::new(engine),
+        keys: KeyCache::default(),
+        clock,
+        ids,
+        clock_control: args.clock_control,
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "roleplay listening on http://{addr}")?;
+        if built_in {
+            writeln!(out, "{}", profile_lines(addr))?;
+        }
+        out.flush()?;
+        drop(out);
+        serve(listener, build_app(state), shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// The `~/.aws` lines that use the built-in scenario, as the how-to writes them.
+fn profile_lines(addr: SocketAddr) -> String {
+    format!(
+        r#"
+Built-in scenario: account A 123123123123 (user alice), account B 345345345345 (role accounta).
+Put these lines in ~/.aws/credentials:
+
+[account-a]
+aws_access_key_id = AKIARZKVVYOZRFFXKTQN
+aws_secret_access_key = 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
+
+and these in ~/.aws/config:
+
+[profile account-a]
+region = us-east-1
+endpoint_url = http://{addr}
+
+[profile accountb]
+role_arn = arn:aws:iam::345345345345:role/accounta
+source_profile = account-a
+region = us-east-1
+endpoint_url = http://{addr}
+
+then: aws sts get-caller-identity --profile accountb"#
+    )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

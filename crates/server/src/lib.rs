@@ -1,0 +1,92 @@
+//! The HTTP face of roleplay: one pipeline that gives every request an id, bounds its body,
+//! authenticates it with SigV4, decodes it with the protocol of its service and hands it to
+//! the engine. `build_app` returns the router; `serve` runs it until shutdown.
+#![warn(missing_docs)]
+
+mod iam;
+mod pipeline;
+mod query;
+mod sts;
+
+use axum::Router;
+use roleplay_engine::Engine;
+use roleplay_sigv4::KeyCache;
+use roleplay_types::IdGen;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use time::OffsetDateTime;
+
+/// Random bytes from the operating system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl IdGen for OsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        if getrandom::fill(buf).is_err() {
+            // Without an OS generator nothing secret can be made; refuse loudly.
+            buf.fill(0);
+            tracing::error!("the operating system's random generator failed");
+        }
+    }
+}
+
+/// The clock of the server: system time plus an offset that tests may move forward.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock {
+    /// The current time.
+    pub fn now(&self) -> OffsetDateTime {
+        #[allow(clippy::disallowed_methods, reason = "the server owns the real clock")]
+        let now = OffsetDateTime::now_utc();
+        now + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
+
+/// What the request pipeline shares.
+pub struct AppState {
+    /// The operations.
+    pub engine: Arc<Engine>,
+    /// Derived SigV4 signing keys.
+    pub keys: KeyCache,
+    /// The clock.
+    pub clock: Arc<Clock>,
+    /// Request ids and other randomness.
+    pub ids: Arc<dyn IdGen>,
+    /// Whether `POST /_roleplay/clock?advance=SECONDS` may move the clock (tests only).
+    pub clock_control: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("clock_control", &self.clock_control)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router serving IAM, STS and the roleplay endpoints.
+pub fn build_app(state: Arc<AppState>) -> Router {
+    Router::new().fallback(pipeline::handle).with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,336 @@
+//! The request pipeline, in AWS's order: request id, roleplay's own endpoints, body limit,
+//! authentication (SigV4 against the caller's secret), decoding, the operation, the response.
+//! An unauthenticated request never reaches decoding or the store beyond the key lookup.
+
+use crate::query::Failure;
+use crate::{AppState, iam, sts};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, Limited};
+use roleplay_engine::{Identity, RequestInfo};
+use roleplay_sigv4::{RequestView, SigningSettings, parse, sha256_hex, verify};
+use roleplay_wire::envelope::{ErrorResponse, Fault, IAM_NAMESPACE, STS_NAMESPACE, query_error};
+use roleplay_wire::query::{Limits, Params};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Query-protocol bodies larger than this are refused before any work.
+const MAX_QUERY_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    Iam,
+    Sts,
+}
+
+impl Service {
+    fn namespace(self) -> &'static str {
+        match self {
+            Service::Iam => IAM_NAMESPACE,
+            Service::Sts => STS_NAMESPACE,
+        }
+    }
+}
+
+fn request_id(state: &AppState) -> String {
+    let mut b = [0u8; 16];
+    state.ids.fill(&mut b);
+    // A version-4 UUID, as IAM and STS request ids are.
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        h.get(0..8).unwrap_or_default(),
+        h.get(8..12).unwrap_or_default(),
+        h.get(12..16).unwrap_or_default(),
+        h.get(16..20).unwrap_or_default(),
+        h.get(20..32).unwrap_or_default()
+    )
+}
+
+struct Outcome {
+    status: u16,
+    body: String,
+    account: Option<String>,
+    principal: Option<String>,
+    operation: String,
+}
+
+/// Handles every request.
+pub(crate) async fn handle(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let started = Instant::now();
+    let rid = request_id(&state);
+    let path = req.uri().path().to_owned();
+    if path == "/_roleplay/health" {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+            .into_response();
+    }
+    if path == "/_roleplay/clock" {
+        return clock(&state, &req);
+    }
+    let out = run(&state, peer, req, &rid).await;
+    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    tracing::info!(
+        request_id = %rid,
+        account = out.account.as_deref().unwrap_or("-"),
+        principal = out.principal.as_deref().unwrap_or("-"),
+        operation = %out.operation,
+        status = out.status,
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    let mut response = (status, out.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        headers.insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+/// `POST /_roleplay/clock?advance=SECONDS`: moves the clock forward, when enabled for tests.
+fn clock(state: &AppState, req: &Request) -> Response {
+    if !state.clock_control {
+        return (StatusCode::NOT_FOUND, "clock control is not enabled").into_response();
+    }
+    let seconds = req
+        .uri()
+        .query()
+        .and_then(|q| q.strip_prefix("advance="))
+        .and_then(|s| s.parse::<i64>().ok());
+    match seconds {
+        Some(s) if s >= 0 => {
+            state.clock.advance(s);
+            (
+                StatusCode::OK,
+                format!("{{\"now\":\"{}\"}}", state.clock.now()),
+            )
+                .into_response()
+        }
+        _ => (StatusCode::BAD_REQUEST, "expected ?advance=SECONDS").into_response(),
+    }
+}
+
+fn failure(service: Service, rid: &str, f: &Failure, operation: &str) -> Outcome {
+    let fault = if f.status >= 500 {
+        Fault::Receiver
+    } else {
+        Fault::Sender
+    };
+    Outcome {
+        status: f.status,
+        body: query_error(&ErrorResponse {
+            namespace: service.namespace(),
+            fault,
+            code: &f.code,
+            message: &f.message,
+            request_id: rid,
+        }),
+        account: None,
+        principal: None,
+        operation: operation.to_owned(),
+    }
+}
+
+/// STS operations; everything else signed for `iam` or unsigned goes to IAM's namespace.
+fn service_of_action(action: Option<&str>) -> Service {
+    match action {
+        Some(
+            "AssumeRole"
+            | "AssumeRoleWithWebIdentity"
+            | "AssumeRoleWithSAML"
+            | "GetCallerIdentity"
+            | "GetSessionToken"
+            | "GetFederationToken"
+            | "GetAccessKeyInfo"
+            | "DecodeAuthorizationMessage",
+        ) => Service::Sts,
+        _ => Service::Iam,
+    }
+}
+
+async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -> Outcome {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_QUERY_BODY).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => {
+            let f = Failure::new("RequestEntityTooLarge", 413, "Request body is too large.");
+            return failure(Service::Iam, rid, &f, "-");
+        }
+    };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let payload_hash = sha256_hex(&body);
+    let query = parts.uri.query().unwrap_or("");
+    let view = RequestView {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query,
+        headers: &header_refs,
+        payload_hash: &payload_hash,
+    };
+    let settings = SigningSettings::QUERY;
+    let claims = match parse(&view, &settings) {
+        Ok(c) => c,
+        Err(e) => {
+            // Unsigned: answer in the namespace of the action asked for.
+            let action = Params::from_query_and_form(query.as_bytes(), &body, &Limits::default())
+                .ok()
+                .and_then(|p| p.get("Action").map(str::to_owned));
+            let service = service_of_action(action.as_deref());
+            let op = action.unwrap_or_else(|| "-".into());
+            return failure(service, rid, &Failure::from_sigv4(&e), &op);
+        }
+    };
+    let service = match claims.scope.service.as_str() {
+        "iam" => Service::Iam,
+        "sts" => Service::Sts,
+        "s3" => {
+            return Outcome {
+                status: 501,
+                body: roleplay_wire::envelope::s3_error(&roleplay_wire::envelope::S3Error {
+                    code: "NotImplemented",
+                    message: "S3 is not served yet.",
+                    extra: &[],
+                    request_id: rid,
+                    host_id: rid,
+                }),
+                account: None,
+                principal: None,
+                operation: "s3".into(),
+            };
+        }
+        other => {
+            let f = Failure::new(
+                "InvalidClientTokenId",
+                403,
+                format!("Credential should be scoped to correct service: '{other}'."),
+            );
+            return failure(Service::Iam, rid, &f, "-");
+        }
+    };
+
+    let now = state.clock.now();
+    let engine = state.engine.clone();
+    let akid = claims.access_key_id.clone();
+    let token = claims.security_token.clone();
+    let auth =
+        tokio::task::spawn_blocking(move || engine.authenticate(&akid, token.as_deref(), now))
+            .await;
+    let auth = match auth {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
+            // The signature decides first: a wrong secret is SignatureDoesNotMatch only for
+            // keys that exist.
+            return failure(service, rid, &Failure::from(e), "-");
+        }
+        Err(_) => {
+            return failure(
+                service,
+                rid,
+                &Failure::new("InternalFailure", 500, "An internal error occurred."),
+                "-",
+            );
+        }
+    };
+    if let Err(e) = verify(
+        &claims,
+        &view,
+        auth.secret.expose(),
+        now,
+        &state.keys,
+        &settings,
+    ) {
+        let f = Failure::from_sigv4(&e);
+        let mut out = failure(service, rid, &f, "-");
+        out.account = Some(auth.identity.account.to_string());
+        return out;
+    }
+
+    let params = match Params::from_query_and_form(query.as_bytes(), &body, &Limits::default()) {
+        Ok(p) => p,
+        Err(e) => return failure(service, rid, &Failure::from(e), "-"),
+    };
+    let action = match params.action() {
+        Ok(a) => a.to_owned(),
+        Err(e) => return failure(service, rid, &Failure::from(e), "-"),
+    };
+    let info = RequestInfo {
+        now,
+        source_ip: Some(peer.ip()),
+        region: claims.scope.region.clone(),
+        secure: false,
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    let identity = auth.identity;
+    let account = identity.account.to_string();
+    let principal = identity.arn();
+    let engine = state.engine.clone();
+    let rid_owned = rid.to_owned();
+    let op = action.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        dispatch(&engine, service, &identity, &info, &params, &op, &rid_owned)
+    })
+    .await;
+    let mut out = match result {
+        Ok(Ok(body)) => Outcome {
+            status: 200,
+            body,
+            account: None,
+            principal: None,
+            operation: action.clone(),
+        },
+        Ok(Err(f)) => failure(service, rid, &f, &action),
+        Err(_) => failure(
+            service,
+            rid,
+            &Failure::new("InternalFailure", 500, "An internal error occurred."),
+            &action,
+        ),
+    };
+    out.account = Some(account);
+    out.principal = Some(principal);
+    out
+}
+
+fn dispatch(
+    engine: &roleplay_engine::Engine,
+    service: Service,
+    id: &Identity,
+    info: &RequestInfo,
+    params: &Params,
+    action: &str,
+    rid: &str,
+) -> Result<String, Failure> {
+    match service {
+        Service::Iam => iam::handle(engine, id, info, params, action, rid),
+        Service::Sts => sts::handle(engine, id, info, params, action, rid),
+    }
+}

@@ -1,0 +1,200 @@
+//! The SQLite schema and its migrations.
+//!
+//! `meta.schema_version` counts the migrations applied. Opening a database applies the
+//! missing ones in one transaction and refuses a database newer than this build.
+//!
+//! Names are stored twice: `name` in display case and `name_key` case-folded, the key that
+//! is unique per account. Children refer to principals by `(account, name_key)` with
+//! `ON UPDATE CASCADE`, so renames carry keys, memberships and policies along, and with the
+//! default `NO ACTION` on delete, so a principal with dependents cannot disappear. Times are
+//! unix milliseconds; tags and lists are JSON arrays.
+
+use crate::error::StoreError;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
+
+/// One step of the schema, applied inside the opening transaction.
+type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
+
+/// Every migration in order; append new ones, never edit applied ones.
+const MIGRATIONS: &[Migration] = &[v1];
+
+/// The schema version this build writes.
+pub(super) fn supported_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// Brings the database to the current schema.
+pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)",
+    )?;
+    let found: i64 = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let supported = supported_version();
+    if found > supported {
+        return Err(StoreError::UnsupportedSchema { found, supported });
+    }
+    let applied = usize::try_from(found).unwrap_or(0);
+    for migration in MIGRATIONS.iter().skip(applied) {
+        migration(&tx)?;
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [supported],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(V1)?;
+    for (kind, principals) in [
+        ("user", "users"),
+        ("group", "iam_groups"),
+        ("role", "roles"),
+    ] {
+        tx.execute_batch(&format!(
+            "CREATE TABLE {kind}_policies (
+                account   TEXT NOT NULL,
+                owner_key TEXT NOT NULL,
+                name_key  TEXT NOT NULL,
+                name      TEXT NOT NULL,
+                document  TEXT NOT NULL,
+                PRIMARY KEY (account, owner_key, name_key),
+                FOREIGN KEY (account, owner_key) REFERENCES {principals} (account, name_key)
+                    ON UPDATE CASCADE
+            );
+            CREATE TABLE {kind}_attachments (
+                account    TEXT NOT NULL,
+                owner_key  TEXT NOT NULL,
+                policy_arn TEXT NOT NULL REFERENCES policies (arn),
+                PRIMARY KEY (account, owner_key, policy_arn),
+                FOREIGN KEY (account, owner_key) REFERENCES {principals} (account, name_key)
+                    ON UPDATE CASCADE
+            );
+            CREATE INDEX {kind}_attachments_policy ON {kind}_attachments (policy_arn);"
+        ))?;
+    }
+    Ok(())
+}
+
+const V1: &str = "
+CREATE TABLE accounts (
+    id          TEXT PRIMARY KEY NOT NULL,
+    alias       TEXT,
+    email       TEXT,
+    create_date INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    account              TEXT NOT NULL REFERENCES accounts (id),
+    name_key             TEXT NOT NULL,
+    name                 TEXT NOT NULL,
+    path                 TEXT NOT NULL,
+    unique_id            TEXT NOT NULL UNIQUE,
+    arn                  TEXT NOT NULL,
+    create_date          INTEGER NOT NULL,
+    permissions_boundary TEXT,
+    tags                 TEXT NOT NULL,
+    PRIMARY KEY (account, name_key)
+);
+CREATE INDEX users_boundary ON users (permissions_boundary);
+
+-- The global index from access key id to owner; user_key NULL means the account root.
+CREATE TABLE access_keys (
+    id                TEXT PRIMARY KEY NOT NULL,
+    account           TEXT NOT NULL REFERENCES accounts (id),
+    user_key          TEXT,
+    secret            TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('Active', 'Inactive')),
+    create_date       INTEGER NOT NULL,
+    last_used_date    INTEGER,
+    last_used_service TEXT,
+    last_used_region  TEXT,
+    FOREIGN KEY (account, user_key) REFERENCES users (account, name_key) ON UPDATE CASCADE
+);
+CREATE INDEX access_keys_owner ON access_keys (account, user_key);
+
+CREATE TABLE iam_groups (
+    account     TEXT NOT NULL REFERENCES accounts (id),
+    name_key    TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    unique_id   TEXT NOT NULL UNIQUE,
+    arn         TEXT NOT NULL,
+    create_date INTEGER NOT NULL,
+    PRIMARY KEY (account, name_key)
+);
+
+CREATE TABLE group_members (
+    account   TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    user_key  TEXT NOT NULL,
+    PRIMARY KEY (account, group_key, user_key),
+    FOREIGN KEY (account, group_key) REFERENCES iam_groups (account, name_key) ON UPDATE CASCADE,
+    FOREIGN KEY (account, user_key) REFERENCES users (account, name_key) ON UPDATE CASCADE
+);
+CREATE INDEX group_members_user ON group_members (account, user_key);
+
+CREATE TABLE roles (
+    account              TEXT NOT NULL REFERENCES accounts (id),
+    name_key             TEXT NOT NULL,
+    name                 TEXT NOT NULL,
+    path                 TEXT NOT NULL,
+    unique_id            TEXT NOT NULL UNIQUE,
+    arn                  TEXT NOT NULL,
+    trust_policy         TEXT NOT NULL,
+    description          TEXT,
+    max_session_duration INTEGER NOT NULL,
+    permissions_boundary TEXT,
+    tags                 TEXT NOT NULL,
+    create_date          INTEGER NOT NULL,
+    PRIMARY KEY (account, name_key)
+);
+CREATE INDEX roles_boundary ON roles (permissions_boundary);
+
+-- scope is 'aws' for AWS-managed policies, else the owning account id.
+CREATE TABLE policies (
+    scope              TEXT NOT NULL,
+    name_key           TEXT NOT NULL,
+    name               TEXT NOT NULL,
+    path               TEXT NOT NULL,
+    unique_id          TEXT NOT NULL UNIQUE,
+    arn                TEXT NOT NULL UNIQUE,
+    default_version_id TEXT NOT NULL,
+    versions_created   INTEGER NOT NULL,
+    description        TEXT,
+    tags               TEXT NOT NULL,
+    create_date        INTEGER NOT NULL,
+    update_date        INTEGER NOT NULL,
+    PRIMARY KEY (scope, name_key)
+);
+
+CREATE TABLE policy_versions (
+    policy_arn  TEXT NOT NULL REFERENCES policies (arn) ON DELETE CASCADE,
+    version_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    document    TEXT NOT NULL,
+    create_date INTEGER NOT NULL,
+    PRIMARY KEY (policy_arn, version_id)
+);
+
+CREATE TABLE oidc_providers (
+    arn         TEXT PRIMARY KEY NOT NULL,
+    account     TEXT NOT NULL REFERENCES accounts (id),
+    url         TEXT NOT NULL,
+    client_ids  TEXT NOT NULL,
+    thumbprints TEXT NOT NULL,
+    tags        TEXT NOT NULL,
+    create_date INTEGER NOT NULL
+);
+CREATE INDEX oidc_providers_account ON oidc_providers (account);
+";

@@ -1,0 +1,13 @@
+//! The store's integration tests: the conformance suite on every SQLite flavour, reopening,
+//! the schema version, and `kill -9` during writes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod crash;
+mod sqlite;

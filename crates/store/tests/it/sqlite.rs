@@ -1,0 +1,137 @@
+//! The SQLite backend on disk and in memory.
+
+use roleplay_store::testsuite;
+use roleplay_store::{DB_FILE, SqliteStore, Store, StoreError, StoreExt, User, WriteError};
+use std::sync::Arc;
+
+#[test]
+fn conformance_in_memory() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    testsuite::conformance(&store);
+}
+
+#[test]
+fn conformance_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    testsuite::conformance(&store);
+    store.integrity_check().unwrap();
+}
+
+#[test]
+fn reopening_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    {
+        let store = SqliteStore::open(&data).unwrap();
+        testsuite::populate(&store);
+        testsuite::conformance(&store);
+    }
+    assert!(data.join(DB_FILE).is_file());
+    let store = SqliteStore::open(&data).unwrap();
+    store.integrity_check().unwrap();
+    testsuite::check_populated(&store);
+    assert_eq!(store.schema_version().unwrap(), 1);
+}
+
+#[test]
+fn the_file_uses_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute(
+        "UPDATE meta SET value = 99 WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    match SqliteStore::open(dir.path()) {
+        Err(StoreError::UnsupportedSchema { found, supported }) => {
+            assert_eq!((found, supported), (99, 1));
+        }
+        other => panic!("expected UnsupportedSchema, got {other:?}"),
+    }
+}
+
+#[test]
+fn readers_run_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let account = testsuite::account_id(200_000_000_001);
+    store
+        .write(|tx| tx.create_account(&testsuite::account(&account)))
+        .unwrap();
+    let writer = {
+        let store = Arc::clone(&store);
+        let account = account.clone();
+        std::thread::spawn(move || {
+            for i in 0..50 {
+                let user = testsuite::user(&account, &format!("u{i:03}"), "/");
+                store.write(|tx| tx.create_user(&user)).unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let account = account.clone();
+            std::thread::spawn(move || {
+                let mut last = 0;
+                while last < 50 {
+                    let users: Vec<User> = store
+                        .read(|tx| {
+                            Ok::<_, StoreError>(
+                                tx.list_users(&account, &roleplay_store::ListQuery::all())?
+                                    .items,
+                            )
+                        })
+                        .unwrap();
+                    assert!(users.len() >= last, "a reader never goes back in time");
+                    last = users.len();
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+}
+
+#[test]
+fn a_panicking_writer_leaves_the_store_usable() {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let account = testsuite::account_id(200_000_000_002);
+    let panicked = {
+        let store = Arc::clone(&store);
+        let account = account.clone();
+        std::thread::spawn(move || {
+            let _ = store.write(|tx| -> Result<(), WriteError> {
+                tx.create_account(&testsuite::account(&account))?;
+                panic!("the closure fails midway");
+            });
+        })
+        .join()
+    };
+    assert!(panicked.is_err());
+    let dyn_store: &dyn Store = store.as_ref();
+    assert_eq!(
+        dyn_store.read(|tx| tx.get_account(&account)).unwrap(),
+        None,
+        "the panicking transaction was rolled back"
+    );
+    dyn_store
+        .write(|tx| tx.create_account(&testsuite::account(&account)))
+        .unwrap();
+}
