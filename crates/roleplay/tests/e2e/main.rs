@@ -1,1 +1,16 @@
-//! e2e placeholder
+//! End-to-end tests: the real `aws` CLI (v1) against the `roleplay` binary.
+//!
+//! A missing `aws` is a failure, never a skip: `.ci/run` installs the pinned version.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "test code fails loudly"
+)]
+
+mod harness;
+mod restart;
+mod story;
