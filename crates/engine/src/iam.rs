@@ -20,6 +20,18 @@ use roleplay_types::{
 };
 use std::str::FromStr;
 
+mod account;
+mod groups;
+mod oidc;
+mod tags;
+mod updates;
+mod versions;
+
+pub use account::{AccessKeyUse, SummaryEntry};
+pub use oidc::CreateOidcProviderInput;
+pub use tags::TagTarget;
+pub use versions::{EntityFilter, PolicyEntity, PolicyUsage};
+
 /// Managed policy documents: at most this many non-whitespace characters.
 const MANAGED_POLICY_SIZE: usize = 6144;
 /// Role trust policies (quota ACLSizePerRole).
@@ -47,6 +59,27 @@ impl Paging {
             marker: self.marker.clone(),
             max_items: self.max_items.unwrap_or(100),
         }
+    }
+
+    /// One page of a listing the store does not page: the marker is the offset of the next
+    /// item.
+    fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
+        let start = match &self.marker {
+            None => 0,
+            Some(m) => m
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= items.len())
+                .ok_or_else(|| ApiError::new(ErrorCode::InvalidInput, "Invalid Marker."))?,
+        };
+        let max = self.max_items.unwrap_or(100);
+        let end = start.saturating_add(max).min(items.len());
+        let is_truncated = end < items.len();
+        Ok(Page {
+            items: items.into_iter().skip(start).take(end - start).collect(),
+            is_truncated,
+            marker: is_truncated.then(|| end.to_string()),
+        })
     }
 }
 
@@ -155,6 +188,25 @@ fn parse_arn(text: &str, what: &str) -> Result<Arn, ApiError> {
     })
 }
 
+/// Checks a managed policy document: grammar (Version 2012-10-17 required) and size.
+fn managed_document(text: &str) -> Result<(), ApiError> {
+    Policy::parse_with(
+        text,
+        PolicyKind::Identity,
+        ParseOptions {
+            require_current_version: true,
+        },
+    )
+    .map_err(|e| malformed(&e))?;
+    if policy_size(text) > MANAGED_POLICY_SIZE {
+        return Err(ApiError::new(
+            ErrorCode::LimitExceeded,
+            format!("Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}"),
+        ));
+    }
+    Ok(())
+}
+
 fn request_tags(ctx: &mut Context, tags: &[Tag]) {
     for t in tags {
         ctx.insert(&format!("aws:RequestTag/{}", t.key), t.value.clone());
@@ -187,6 +239,28 @@ impl Engine {
                 resource_policy: None,
             },
             &ctx,
+        )
+    }
+
+    /// Authorizes `action` with a context the caller has prepared.
+    fn iam_check_with(
+        &self,
+        tx: &dyn ReadTx,
+        id: &Identity,
+        action: &str,
+        resource: &str,
+        ctx: &Context,
+    ) -> Result<(), ApiError> {
+        self.require(
+            tx,
+            id,
+            &Check {
+                action,
+                resource,
+                resource_account: id.account.as_str(),
+                resource_policy: None,
+            },
+            ctx,
         )
     }
 
@@ -845,20 +919,7 @@ impl Engine {
                 &arn.to_string(),
                 &input.tags,
             )?;
-            Policy::parse_with(
-                &input.policy_document,
-                PolicyKind::Identity,
-                ParseOptions {
-                    require_current_version: true,
-                },
-            )
-            .map_err(|e| malformed(&e))?;
-            if policy_size(&input.policy_document) > MANAGED_POLICY_SIZE {
-                return Err(ApiError::new(
-                    ErrorCode::LimitExceeded,
-                    format!("Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}"),
-                ));
-            }
+            managed_document(&input.policy_document)?;
             let policy = ManagedPolicy {
                 scope: PolicyScope::Account(id.account.clone()),
                 name: input.policy_name.clone(),

@@ -9,6 +9,55 @@ use roleplay_wire::envelope::{IAM_NAMESPACE, query_response, query_response_empt
 use roleplay_wire::query::{Params, percent_encode};
 use roleplay_wire::xml::XmlWriter;
 
+mod account;
+mod groups;
+mod oidc;
+mod tags;
+mod updates;
+mod versions;
+
+/// The handler of one family of actions: `None` if the action is not the family's.
+type Family =
+    fn(&Engine, &Identity, &RequestInfo, &Params, &str, &str) -> Option<Result<String, Failure>>;
+
+const FAMILIES: &[Family] = &[
+    groups::handle,
+    versions::handle,
+    tags::handle,
+    updates::handle,
+    account::handle,
+    oidc::handle,
+];
+
+/// A success envelope with a result.
+fn respond(action: &str, rid: &str, f: impl FnOnce(&mut XmlWriter)) -> String {
+    query_response(action, IAM_NAMESPACE, rid, f)
+}
+
+/// A success envelope without a result.
+fn respond_empty(action: &str, rid: &str) -> String {
+    query_response_empty(action, IAM_NAMESPACE, rid)
+}
+
+fn group(w: &mut XmlWriter, g: &roleplay_store::Group) {
+    w.text_element("Path", &g.path)
+        .text_element("GroupName", &g.name)
+        .text_element("GroupId", &g.unique_id)
+        .text_element("Arn", &g.arn.to_string())
+        .timestamp_element("CreateDate", g.create_date);
+}
+
+/// `VersionId`: `v1`, `v2`, ...
+fn version_id(c: &mut Checks<'_>) -> String {
+    c.required(
+        "VersionId",
+        1,
+        128,
+        |ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-',
+        "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
+    )
+}
+
 fn tags(w: &mut XmlWriter, tags: &[Tag]) {
     if !tags.is_empty() {
         w.member_list("Tags", tags, |w, t| {
@@ -149,6 +198,14 @@ pub(crate) fn handle(
     action: &str,
     rid: &str,
 ) -> Result<String, Failure> {
+    if let Err(e) = engine.record_key_use(id, "iam", &info.region, info.now) {
+        tracing::warn!(error = %e, "recording the access key's last use failed");
+    }
+    for family in FAMILIES {
+        if let Some(result) = family(engine, id, info, p, action, rid) {
+            return result;
+        }
+    }
     let mut c = Checks::new(p);
     let ok = |f: &dyn Fn(&mut XmlWriter)| query_response(action, IAM_NAMESPACE, rid, |w| f(w));
     let empty = || query_response_empty(action, IAM_NAMESPACE, rid);
@@ -419,13 +476,7 @@ pub(crate) fn handle(
         }
         "GetPolicyVersion" => {
             let arn = c.required("PolicyArn", 20, 2048, any_char, "");
-            let version = c.required(
-                "VersionId",
-                1,
-                128,
-                |ch| ch.is_ascii_alphanumeric() || ch == '.',
-                "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
-            );
+            let version = version_id(&mut c);
             c.finish()?;
             let (pol, v) = engine.get_policy_version(id, info, &arn, &version)?;
             Ok(ok(&|w| {
