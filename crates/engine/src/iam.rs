@@ -63,7 +63,7 @@ impl Paging {
 
     /// One page of a listing the store does not page: the marker is the offset of the next
     /// item.
-    fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
+    pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
         let start = match &self.marker {
             None => 0,
             Some(m) => m

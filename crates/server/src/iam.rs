@@ -260,17 +260,18 @@ pub(crate) fn handle(
         }
         "ListAccessKeys" => {
             let name = c.optional("UserName", 1, 128, name_char, NAME_PATTERN);
-            paging(&mut c)?;
+            let pg = paging(&mut c)?;
             c.finish()?;
             let (user_name, keys) = engine.list_access_keys(id, info, name.as_deref())?;
+            let page = pg.page(keys)?;
             Ok(ok(&|w| {
-                w.member_list("AccessKeyMetadata", &keys, |w, k| {
+                w.member_list("AccessKeyMetadata", &page.items, |w, k| {
                     w.optional_text_element("UserName", user_name.as_deref())
                         .text_element("AccessKeyId", &k.id)
                         .text_element("Status", k.status.as_str())
                         .timestamp_element("CreateDate", k.create_date);
                 });
-                w.text_element("IsTruncated", "false");
+                page_end(w, &page);
             }))
         }
         "UpdateAccessKey" | "DeleteAccessKey" => {
@@ -401,12 +402,13 @@ pub(crate) fn handle(
                 return Err(invalid_action(action));
             };
             let owner_name = c.required(field, 1, 128, name_char, NAME_PATTERN);
-            paging(&mut c)?;
+            let pg = paging(&mut c)?;
             c.finish()?;
             let names = engine.list_inline_policies(id, info, owner, &owner_name)?;
+            let page = pg.page(names)?;
             Ok(ok(&|w| {
-                w.text_member_list("PolicyNames", &names)
-                    .text_element("IsTruncated", "false");
+                w.text_member_list("PolicyNames", &page.items);
+                page_end(w, &page);
             }))
         }
         "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" | "DetachUserPolicy"
@@ -429,15 +431,16 @@ pub(crate) fn handle(
                 return Err(invalid_action(action));
             };
             let owner_name = c.required(field, 1, 128, name_char, NAME_PATTERN);
-            paging(&mut c)?;
+            let pg = paging(&mut c)?;
             c.finish()?;
             let list = engine.list_attached_policies(id, info, owner, &owner_name)?;
+            let page = pg.page(list)?;
             Ok(ok(&|w| {
-                w.member_list("AttachedPolicies", &list, |w, a| {
+                w.member_list("AttachedPolicies", &page.items, |w, a| {
                     w.text_element("PolicyName", &a.name)
                         .text_element("PolicyArn", &a.arn.to_string());
                 });
-                w.text_element("IsTruncated", "false");
+                page_end(w, &page);
             }))
         }
         "CreatePolicy" => {
