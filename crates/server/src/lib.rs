@@ -30,18 +30,28 @@ impl IdGen for OsRandom {
     }
 }
 
-/// The clock of the server: system time plus an offset that tests may move forward.
+/// The clock of the server: system time (or a fixed instant, for byte-stable test output)
+/// plus an offset that tests may move forward.
 #[derive(Debug, Default)]
 pub struct Clock {
+    fixed: Option<OffsetDateTime>,
     offset_seconds: AtomicI64,
 }
 
 impl Clock {
+    /// A clock standing at `t` until advanced.
+    pub fn fixed(t: OffsetDateTime) -> Self {
+        Self {
+            fixed: Some(t),
+            offset_seconds: AtomicI64::new(0),
+        }
+    }
+
     /// The current time.
     pub fn now(&self) -> OffsetDateTime {
         #[allow(clippy::disallowed_methods, reason = "the server owns the real clock")]
-        let now = OffsetDateTime::now_utc();
-        now + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+        let base = self.fixed.unwrap_or_else(OffsetDateTime::now_utc);
+        base + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }
 
     /// Moves the clock forward by `seconds`.

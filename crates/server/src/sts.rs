@@ -50,10 +50,11 @@ pub(crate) fn handle(
     match action {
         "GetCallerIdentity" => {
             let c = engine.get_caller_identity(id);
+            // AWS's order (STS API reference, GetCallerIdentity sample response).
             Ok(query_response(action, STS_NAMESPACE, rid, |w| {
-                w.text_element("UserId", &c.user_id)
-                    .text_element("Account", &c.account)
-                    .text_element("Arn", &c.arn);
+                w.text_element("Arn", &c.arn)
+                    .text_element("UserId", &c.user_id)
+                    .text_element("Account", &c.account);
             }))
         }
         "GetAccessKeyInfo" => {
@@ -85,13 +86,14 @@ pub(crate) fn handle(
         "AssumeRole" => {
             let input = assume_role_input(p)?;
             let out = engine.assume_role(id, info, &input)?;
+            // AWS's order (STS API reference, AssumeRole sample response).
             Ok(query_response(action, STS_NAMESPACE, rid, |w| {
                 w.optional_text_element("SourceIdentity", out.source_identity.as_deref());
-                credentials(w, &out.credentials);
                 w.element("AssumedRoleUser", |w| {
-                    w.text_element("AssumedRoleId", &out.assumed_role_id)
-                        .text_element("Arn", &out.arn);
+                    w.text_element("Arn", &out.arn)
+                        .text_element("AssumedRoleId", &out.assumed_role_id);
                 });
+                credentials(w, &out.credentials);
                 if let Some(size) = out.packed_policy_size {
                     w.display_element("PackedPolicySize", size);
                 }

@@ -11,6 +11,7 @@
     reason = "test code fails loudly"
 )]
 
+mod boto3;
 mod harness;
 mod restart;
 mod story;
