@@ -240,6 +240,21 @@ impl Engine {
                 "SourceIdentity cannot be changed once set in a role chain.",
             ));
         }
+        // roleplay has no MFA devices: a serial number with a six-digit code counts as MFA.
+        let mfa = match (&input.serial_number, &input.token_code) {
+            (None, None) => false,
+            (Some(_), Some(code))
+                if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                true
+            }
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::AccessDenied,
+                    "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                ));
+            }
+        };
         self.store.read(|tx| {
             let arn = Arn::from_str(&input.role_arn).map_err(|_| plain_denial())?;
             let account = AccountId::from_str(&arn.account).map_err(|_| plain_denial())?;
@@ -249,6 +264,10 @@ impl Engine {
 
             let mut ctx = self.context(id, info);
             ctx.insert("sts:RoleSessionName", input.role_session_name.clone());
+            if mfa {
+                ctx.insert("aws:MultiFactorAuthPresent", "true");
+                ctx.insert("aws:MultiFactorAuthAge", "0");
+            }
             if let Some(e) = &input.external_id {
                 ctx.insert("sts:ExternalId", e.clone());
             }
@@ -326,7 +345,7 @@ impl Engine {
                 tags,
                 transitive_tag_keys: transitive,
                 source_identity: input.source_identity.clone().or(inherited.clone()),
-                mfa_authenticated: id.session().is_some_and(|s| s.mfa_authenticated),
+                mfa_authenticated: mfa || id.session().is_some_and(|s| s.mfa_authenticated),
                 chained,
             };
             let credentials = self.issue(&account, claims, info, duration);

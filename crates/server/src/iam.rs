@@ -198,9 +198,6 @@ pub(crate) fn handle(
     action: &str,
     rid: &str,
 ) -> Result<String, Failure> {
-    if let Err(e) = engine.record_key_use(id, "iam", &info.region, info.now) {
-        tracing::warn!(error = %e, "recording the access key's last use failed");
-    }
     for family in FAMILIES {
         if let Some(result) = family(engine, id, info, p, action, rid) {
             return result;

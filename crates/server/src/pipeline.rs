@@ -53,6 +53,8 @@ fn request_id(state: &AppState) -> String {
 
 struct Outcome {
     status: u16,
+    /// The error code, for failures.
+    code: Option<String>,
     body: String,
     account: Option<String>,
     principal: Option<String>,
@@ -86,6 +88,12 @@ pub(crate) async fn handle(
         account = out.account.as_deref().unwrap_or("-"),
         principal = out.principal.as_deref().unwrap_or("-"),
         operation = %out.operation,
+        decision = match (out.status, out.code.as_deref()) {
+            (200, _) => "allow",
+            (_, Some("AccessDenied")) => "deny",
+            _ => "-",
+        },
+        code = out.code.as_deref().unwrap_or("-"),
         status = out.status,
         latency_us = started.elapsed().as_micros() as u64,
         "request"
@@ -130,6 +138,7 @@ fn failure(service: Service, rid: &str, f: &Failure, operation: &str) -> Outcome
     };
     Outcome {
         status: f.status,
+        code: Some(f.code.clone()),
         body: query_error(&ErrorResponse {
             namespace: service.namespace(),
             fault,
@@ -211,6 +220,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
         "s3" => {
             return Outcome {
                 status: 501,
+                code: Some("NotImplemented".into()),
                 body: roleplay_wire::envelope::s3_error(&roleplay_wire::envelope::S3Error {
                     code: "NotImplemented",
                     message: "S3 is not served yet.",
@@ -302,6 +312,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
     let mut out = match result {
         Ok(Ok(body)) => Outcome {
             status: 200,
+            code: None,
             body,
             account: None,
             principal: None,
@@ -329,6 +340,13 @@ fn dispatch(
     action: &str,
     rid: &str,
 ) -> Result<String, Failure> {
+    let name = match service {
+        Service::Iam => "iam",
+        Service::Sts => "sts",
+    };
+    if let Err(e) = engine.record_key_use(id, name, &info.region, info.now) {
+        tracing::warn!(error = %e, "recording the access key's last use failed");
+    }
     match service {
         Service::Iam => iam::handle(engine, id, info, params, action, rid),
         Service::Sts => sts::handle(engine, id, info, params, action, rid),
