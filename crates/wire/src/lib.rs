@@ -20,5 +20,6 @@
 
 pub mod envelope;
 pub mod query;
+pub mod s3_route;
 pub mod time;
 pub mod xml;
