@@ -28,6 +28,14 @@ pub enum Entity {
     Attachment,
     /// An OpenID Connect provider.
     OidcProvider,
+    /// An S3 bucket.
+    Bucket,
+    /// A version of an S3 object (or a delete marker).
+    Object,
+    /// A multipart upload.
+    MultipartUpload,
+    /// A part of a multipart upload.
+    Part,
 }
 
 impl fmt::Display for Entity {
@@ -44,6 +52,10 @@ impl fmt::Display for Entity {
             Self::InlinePolicy => "inline policy",
             Self::Attachment => "policy attachment",
             Self::OidcProvider => "OpenID Connect provider",
+            Self::Bucket => "bucket",
+            Self::Object => "object version",
+            Self::MultipartUpload => "multipart upload",
+            Self::Part => "part",
         })
     }
 }

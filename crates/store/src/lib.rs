@@ -1,4 +1,5 @@
-//! The state of roleplay: accounts and their IAM entities, behind one transactional API.
+//! The state of roleplay: accounts, their IAM entities and their S3 buckets and objects,
+//! behind one transactional API, and the blob store that holds object bodies.
 //!
 //! The engine reaches the store only through [`Store`]: a closure runs in a read or write
 //! transaction and uses the typed operations of [`ReadTx`] and [`WriteTx`]; there is no
@@ -6,6 +7,16 @@
 //! regardless of case (see [`name_key`]), and access key ids form a global index to their
 //! owners. Policy documents are kept as text, exactly as submitted. Times and ids come from
 //! the caller.
+//!
+//! S3 state lives in the same transactions: [`Bucket`]s (one global namespace of names),
+//! [`ObjectVersion`]s (the `null` version of unversioned buckets included, delete markers,
+//! listings in binary UTF-8 key order that skip a common prefix with one seek), and
+//! [`MultipartUpload`]s with their [`Part`]s. Bodies are not in the database: a version or
+//! a part names the blobs of a [`BlobStore`] that hold its bytes. Writes that drop a body
+//! return the blobs nothing refers to any more, for the caller to delete after the commit.
+//! The durability rule: commit the blob, then the metadata; delete released blobs last;
+//! at startup, [`BlobStore::on_disk`] removes temp files and [`BlobStore::sweep_orphans`]
+//! the blobs a crash left without metadata.
 //!
 //! [`SqliteStore`] is the embedded backend. The `testsuite` feature exposes the conformance
 //! suite every backend must pass.
@@ -29,18 +40,30 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blob;
 mod error;
 mod model;
+mod s3;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 mod transaction;
 
+pub use blob::{
+    BLOB_DIR, BlobReader, BlobStore, BlobWriter, BodyReader, Checksums, CommittedBlob, SweepReport,
+    TMP_DIR,
+};
 pub use error::{Entity, StoreError, WriteError};
 pub use model::{
     AccessKey, Account, AttachedPolicy, Group, InlinePolicy, KeyLastUsed, KeyOwner, KeyStatus,
     ManagedPolicy, OidcProvider, PolicyScope, PolicyVersion, PrincipalKind, PrincipalRef, Role,
     Tag, User, name_key,
+};
+pub use s3::{
+    BlobId, Bucket, ContentHeaders, InvalidBlobId, ListEntry, MultipartUpload, NULL_VERSION,
+    ObjectListing, ObjectOwnership, ObjectQuery, ObjectVersion, Part, PartListing,
+    PublicAccessBlock, Segment, UploadListing, UploadQuery, VersionListing, VersionQuery,
+    Versioning, prefix_end,
 };
 pub use sqlite::{DB_FILE, SqliteStore};
 pub use transaction::{

@@ -7,6 +7,7 @@
 
 mod codec;
 mod read;
+mod s3;
 mod schema;
 mod write;
 

@@ -20,6 +20,8 @@ use crate::{
 use roleplay_types::{AccountId, Arn};
 use time::OffsetDateTime;
 
+pub mod s3;
+
 /// Runs every check.
 pub fn conformance(store: &dyn Store) {
     accounts(store);
@@ -33,6 +35,7 @@ pub fn conformance(store: &dyn Store) {
     listings(store);
     policy_listings(store);
     failed_transactions(store);
+    s3::conformance(store);
 }
 
 // ---- fixtures ----
@@ -1098,6 +1101,7 @@ pub fn populate(store: &dyn Store) {
         tx.put_inline_policy(&PrincipalRef::user(&a, "persisted"), &inline("Pin", "{}"))
     })
     .unwrap();
+    s3::populate(store, &a);
 }
 
 /// Checks the state [`populate`] wrote.
@@ -1134,6 +1138,7 @@ pub fn check_populated(store: &dyn Store) {
         )),
         Some(inline("Pin", "{}"))
     );
+    s3::check_populated(store, &a);
 }
 
 // ---- helpers ----

@@ -9,7 +9,12 @@ use crate::model::{
     AccessKey, Account, AttachedPolicy, Group, InlinePolicy, KeyOwner, ManagedPolicy, OidcProvider,
     PolicyVersion, PrincipalRef, Role, User,
 };
+use crate::s3::{
+    BlobId, Bucket, MultipartUpload, ObjectListing, ObjectQuery, ObjectVersion, Part, PartListing,
+    UploadListing, UploadQuery, VersionListing, VersionQuery,
+};
 use roleplay_types::{AccountId, Arn};
+use time::OffsetDateTime;
 
 /// A transactional store of IAM state for many accounts.
 ///
@@ -226,6 +231,52 @@ pub trait ReadTx {
     fn get_oidc_provider(&self, arn: &Arn) -> Result<Option<OidcProvider>, StoreError>;
     /// The account's OpenID Connect providers, by ARN.
     fn list_oidc_providers(&self, account: &AccountId) -> Result<Vec<OidcProvider>, StoreError>;
+
+    /// The bucket with this name, in any account (names are global).
+    fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, StoreError>;
+    /// The buckets `owner` owns, by name.
+    fn list_buckets(&self, owner: &AccountId) -> Result<Vec<Bucket>, StoreError>;
+
+    /// A version of an object: the one with `version_id`, or the latest when `None`. The
+    /// latest may be a delete marker (`ObjectVersion::delete_marker`): a plain GET answers
+    /// `NoSuchKey` for it, a GET naming a delete marker's version `MethodNotAllowed`.
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectVersion>, StoreError>;
+    /// A page of the latest versions that are not delete markers, by key in binary UTF-8
+    /// order, optionally rolled up into common prefixes. Reads only as many rows as the page
+    /// holds plus one per common prefix: a common prefix is skipped by seeking past it.
+    fn list_objects(&self, bucket: &str, query: &ObjectQuery) -> Result<ObjectListing, StoreError>;
+    /// A page of all versions and delete markers: by key, each key's versions newest first.
+    fn list_object_versions(
+        &self,
+        bucket: &str,
+        query: &VersionQuery,
+    ) -> Result<VersionListing, StoreError>;
+
+    /// The multipart upload with this id in `bucket`.
+    fn get_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<Option<MultipartUpload>, StoreError>;
+    /// A page of the uploads in progress in `bucket`, by key then oldest first.
+    fn list_uploads(&self, bucket: &str, query: &UploadQuery) -> Result<UploadListing, StoreError>;
+    /// A page of an upload's parts after part number `after` (0: from the first), by
+    /// number. Empty for an unknown upload.
+    fn list_parts(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        after: u32,
+        max_parts: usize,
+    ) -> Result<PartListing, StoreError>;
+
+    /// Whether an object version or a part refers to the blob (for the orphan sweep).
+    fn blob_in_use(&self, blob: &BlobId) -> Result<bool, StoreError>;
 }
 
 /// The writes of a write transaction. The store checks keys and references only; AWS's rules
@@ -326,4 +377,74 @@ pub trait WriteTx: ReadTx {
     fn update_oidc_provider(&mut self, provider: &OidcProvider) -> Result<(), WriteError>;
     /// Removes a provider. `NotFound` if absent.
     fn delete_oidc_provider(&mut self, arn: &Arn) -> Result<(), WriteError>;
+
+    /// Adds a bucket. `AlreadyExists(Bucket)` if the name is taken in any account;
+    /// `NotFound(Account)` if the owner is absent.
+    fn create_bucket(&mut self, bucket: &Bucket) -> Result<(), WriteError>;
+    /// Replaces the policy, tags, versioning, ownership, ACL and public access block of the
+    /// bucket with `bucket.name`. `NotFound(Bucket)`.
+    fn update_bucket(&mut self, bucket: &Bucket) -> Result<(), WriteError>;
+    /// Removes a bucket. `NotFound`; `Conflict(Bucket)` while it holds object versions,
+    /// delete markers or multipart uploads.
+    fn delete_bucket(&mut self, name: &str) -> Result<(), WriteError>;
+
+    /// Writes a version (or a delete marker) as the latest of its key. A version with the
+    /// same id is replaced: that is how the `null` version is overwritten on unversioned and
+    /// suspended buckets. Returns the blobs no longer referenced by anything, to delete after
+    /// the commit. `NotFound(Bucket)`.
+    fn put_object_version(&mut self, version: &ObjectVersion) -> Result<Vec<BlobId>, WriteError>;
+    /// Writes a delete marker with `version_id` ([`crate::NULL_VERSION`] unless versioning
+    /// is enabled) as the latest version. Returns the blobs released, as
+    /// [`WriteTx::put_object_version`].
+    fn put_delete_marker(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        owner: &AccountId,
+        date: OffsetDateTime,
+    ) -> Result<Vec<BlobId>, WriteError> {
+        self.put_object_version(&ObjectVersion::delete_marker(
+            bucket, key, version_id, owner, date,
+        ))
+    }
+    /// Replaces the headers, metadata, tags, ACL and storage class of the version with the
+    /// bucket, key and version id of `version`; body, size, ETag and dates stay.
+    /// `NotFound(Object)`.
+    fn update_object_version(&mut self, version: &ObjectVersion) -> Result<(), WriteError>;
+    /// Removes one version or delete marker; the next newest becomes the latest. Returns the
+    /// blobs released. `NotFound(Object)`.
+    fn delete_object_version(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Vec<BlobId>, WriteError>;
+
+    /// Starts a multipart upload. `AlreadyExists(MultipartUpload)` for a used id,
+    /// `NotFound(Bucket)`.
+    fn create_upload(&mut self, upload: &MultipartUpload) -> Result<(), WriteError>;
+    /// Adds or replaces a part. Returns the blob of the part replaced if nothing else uses
+    /// it. `NotFound(MultipartUpload)`.
+    fn put_part(
+        &mut self,
+        bucket: &str,
+        upload_id: &str,
+        part: &Part,
+    ) -> Result<Vec<BlobId>, WriteError>;
+    /// Ends an upload: the parts numbered `parts`, in that order, become the body of
+    /// `object` (whose bucket, key, `body`, `size` and `parts_count` the store sets from the
+    /// upload and the parts), written as
+    /// by [`WriteTx::put_object_version`]; the other parts are dropped. Returns the blobs
+    /// released (parts not used, the version replaced). `NotFound(MultipartUpload)`,
+    /// `NotFound(Part)` for a number not uploaded; the upload is unchanged on error.
+    fn complete_upload(
+        &mut self,
+        bucket: &str,
+        upload_id: &str,
+        parts: &[u32],
+        object: &ObjectVersion,
+    ) -> Result<Vec<BlobId>, WriteError>;
+    /// Removes an upload and its parts; returns their blobs. `NotFound(MultipartUpload)`.
+    fn abort_upload(&mut self, bucket: &str, upload_id: &str) -> Result<Vec<BlobId>, WriteError>;
 }

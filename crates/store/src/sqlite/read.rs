@@ -10,6 +10,10 @@ use crate::model::{
     ManagedPolicy, OidcProvider, PolicyScope, PolicyVersion, PrincipalKind, PrincipalRef, Role,
     User, name_key,
 };
+use crate::s3::{
+    BlobId, Bucket, MultipartUpload, ObjectListing, ObjectQuery, ObjectVersion, PartListing,
+    UploadListing, UploadQuery, VersionListing, VersionQuery,
+};
 use crate::transaction::{ListQuery, Page, PolicyFilter, PolicyListScope, ReadTx};
 use roleplay_types::{AccountId, Arn};
 use rusqlite::{OptionalExtension, Params, Row, ToSql};
@@ -601,6 +605,61 @@ impl ReadTx for SqliteTx<'_> {
             [account.as_str()],
             oidc_row,
         )
+    }
+
+    fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, StoreError> {
+        self.s3_get_bucket(name)
+    }
+
+    fn list_buckets(&self, owner: &AccountId) -> Result<Vec<Bucket>, StoreError> {
+        self.s3_list_buckets(owner)
+    }
+
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectVersion>, StoreError> {
+        self.s3_get_object(bucket, key, version_id)
+    }
+
+    fn list_objects(&self, bucket: &str, query: &ObjectQuery) -> Result<ObjectListing, StoreError> {
+        self.s3_list_objects(bucket, query)
+    }
+
+    fn list_object_versions(
+        &self,
+        bucket: &str,
+        query: &VersionQuery,
+    ) -> Result<VersionListing, StoreError> {
+        self.s3_list_object_versions(bucket, query)
+    }
+
+    fn get_upload(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<Option<MultipartUpload>, StoreError> {
+        self.s3_get_upload(bucket, upload_id)
+    }
+
+    fn list_uploads(&self, bucket: &str, query: &UploadQuery) -> Result<UploadListing, StoreError> {
+        self.s3_list_uploads(bucket, query)
+    }
+
+    fn list_parts(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        after: u32,
+        max_parts: usize,
+    ) -> Result<PartListing, StoreError> {
+        self.s3_list_parts(bucket, upload_id, after, max_parts)
+    }
+
+    fn blob_in_use(&self, blob: &BlobId) -> Result<bool, StoreError> {
+        self.s3_blob_in_use(blob)
     }
 }
 

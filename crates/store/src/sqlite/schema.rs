@@ -8,6 +8,10 @@
 //! `ON UPDATE CASCADE`, so renames carry keys, memberships and policies along, and with the
 //! default `NO ACTION` on delete, so a principal with dependents cannot disappear. Times are
 //! unix milliseconds; tags and lists are JSON arrays.
+//!
+//! Migration 2 adds S3: buckets (one global namespace of names), object versions with the
+//! blobs of their bodies, and multipart uploads with their parts. Object keys are `TEXT`
+//! compared with the default `BINARY` collation, which is binary UTF-8 order as S3 lists.
 
 use crate::error::StoreError;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
@@ -16,7 +20,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// Every migration in order; append new ones, never edit applied ones.
-const MIGRATIONS: &[Migration] = &[v1];
+const MIGRATIONS: &[Migration] = &[v1, v2];
 
 /// The schema version this build writes.
 pub(super) fn supported_version() -> i64 {
@@ -197,4 +201,92 @@ CREATE TABLE oidc_providers (
     create_date INTEGER NOT NULL
 );
 CREATE INDEX oidc_providers_account ON oidc_providers (account);
+";
+
+fn v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(V2)
+}
+
+const V2: &str = "
+CREATE TABLE buckets (
+    name                TEXT PRIMARY KEY NOT NULL,
+    owner               TEXT NOT NULL REFERENCES accounts (id),
+    region              TEXT NOT NULL,
+    create_date         INTEGER NOT NULL,
+    policy              TEXT,
+    tags                TEXT NOT NULL,
+    versioning          TEXT NOT NULL
+        CHECK (versioning IN ('Unversioned', 'Enabled', 'Suspended')),
+    ownership           TEXT NOT NULL
+        CHECK (ownership IN ('BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter')),
+    acl                 TEXT,
+    -- JSON [BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets]
+    public_access_block TEXT
+);
+CREATE INDEX buckets_owner ON buckets (owner, name);
+
+-- id grows with every write, so a key's newest version has the greatest id. is_latest
+-- marks it (at most one per key, enforced by object_versions_latest).
+CREATE TABLE object_versions (
+    id            INTEGER PRIMARY KEY,
+    bucket        TEXT NOT NULL REFERENCES buckets (name),
+    key           TEXT NOT NULL,
+    version_id    TEXT NOT NULL,
+    is_latest     INTEGER NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    -- JSON [type, encoding, disposition, language, cache-control, expires], each or null
+    headers       TEXT NOT NULL,
+    metadata      TEXT NOT NULL,
+    checksums     TEXT NOT NULL,
+    tags          TEXT NOT NULL,
+    owner         TEXT NOT NULL,
+    storage_class TEXT NOT NULL,
+    acl           TEXT,
+    parts_count   INTEGER,
+    UNIQUE (bucket, key, version_id)
+);
+CREATE UNIQUE INDEX object_versions_latest ON object_versions (bucket, key) WHERE is_latest;
+CREATE INDEX object_versions_order ON object_versions (bucket, key, id DESC);
+
+-- The blobs of a version's body, in order.
+CREATE TABLE object_segments (
+    object INTEGER NOT NULL REFERENCES object_versions (id) ON DELETE CASCADE,
+    seq    INTEGER NOT NULL,
+    blob   TEXT NOT NULL,
+    size   INTEGER NOT NULL,
+    PRIMARY KEY (object, seq)
+);
+CREATE INDEX object_segments_blob ON object_segments (blob);
+
+CREATE TABLE uploads (
+    id                 INTEGER PRIMARY KEY,
+    upload_id          TEXT NOT NULL UNIQUE,
+    bucket             TEXT NOT NULL REFERENCES buckets (name),
+    key                TEXT NOT NULL,
+    initiated          INTEGER NOT NULL,
+    initiator          TEXT NOT NULL,
+    owner              TEXT NOT NULL,
+    headers            TEXT NOT NULL,
+    metadata           TEXT NOT NULL,
+    checksum_algorithm TEXT,
+    tags               TEXT NOT NULL,
+    storage_class      TEXT NOT NULL,
+    acl                TEXT
+);
+CREATE INDEX uploads_order ON uploads (bucket, key, initiated, id);
+
+CREATE TABLE parts (
+    upload        INTEGER NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
+    number        INTEGER NOT NULL CHECK (number BETWEEN 1 AND 10000),
+    size          INTEGER NOT NULL,
+    etag          TEXT NOT NULL,
+    checksum      TEXT,
+    blob          TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    PRIMARY KEY (upload, number)
+);
+CREATE INDEX parts_blob ON parts (blob);
 ";

@@ -9,6 +9,7 @@ use crate::model::{
     AccessKey, Account, Group, InlinePolicy, KeyOwner, ManagedPolicy, OidcProvider, PolicyScope,
     PolicyVersion, PrincipalKind, PrincipalRef, Role, User, name_key,
 };
+use crate::s3::{BlobId, Bucket, MultipartUpload, ObjectVersion, Part};
 use crate::transaction::{ReadTx, WriteTx};
 use roleplay_types::{AccountId, Arn};
 use rusqlite::{Params, params};
@@ -50,7 +51,10 @@ impl SqliteTx<'_> {
 
     /// Runs a multi-statement write so that it applies wholly or not at all, even when the
     /// caller goes on with the transaction after an error.
-    fn atomic<T>(&self, f: impl FnOnce(&Self) -> Result<T, WriteError>) -> Result<T, WriteError> {
+    pub(super) fn atomic<T>(
+        &self,
+        f: impl FnOnce(&Self) -> Result<T, WriteError>,
+    ) -> Result<T, WriteError> {
         self.conn.execute_batch("SAVEPOINT op")?;
         let result = f(self);
         if result.is_err() {
@@ -655,5 +659,61 @@ impl WriteTx for SqliteTx<'_> {
             [arn.to_string()],
             Entity::OidcProvider,
         )
+    }
+
+    fn create_bucket(&mut self, bucket: &Bucket) -> Result<(), WriteError> {
+        self.s3_create_bucket(bucket)
+    }
+
+    fn update_bucket(&mut self, bucket: &Bucket) -> Result<(), WriteError> {
+        self.s3_update_bucket(bucket)
+    }
+
+    fn delete_bucket(&mut self, name: &str) -> Result<(), WriteError> {
+        self.s3_delete_bucket(name)
+    }
+
+    fn put_object_version(&mut self, version: &ObjectVersion) -> Result<Vec<BlobId>, WriteError> {
+        self.s3_put_object_version(version)
+    }
+
+    fn update_object_version(&mut self, version: &ObjectVersion) -> Result<(), WriteError> {
+        self.s3_update_object_version(version)
+    }
+
+    fn delete_object_version(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Vec<BlobId>, WriteError> {
+        self.s3_delete_object_version(bucket, key, version_id)
+    }
+
+    fn create_upload(&mut self, upload: &MultipartUpload) -> Result<(), WriteError> {
+        self.s3_create_upload(upload)
+    }
+
+    fn put_part(
+        &mut self,
+        bucket: &str,
+        upload_id: &str,
+        part: &Part,
+    ) -> Result<Vec<BlobId>, WriteError> {
+        self.s3_put_part(bucket, upload_id, part)
+    }
+
+    fn complete_upload(
+        &mut self,
+        bucket: &str,
+        upload_id: &str,
+        parts: &[u32],
+        object: &ObjectVersion,
+    ) -> Result<Vec<BlobId>, WriteError> {
+        self.s3_complete_upload(bucket, upload_id, parts, object)
+    }
+
+    fn abort_upload(&mut self, bucket: &str, upload_id: &str) -> Result<Vec<BlobId>, WriteError> {
+        self.s3_abort_upload(bucket, upload_id)
     }
 }

@@ -1,5 +1,5 @@
 //! The store's integration tests: the conformance suite on every SQLite flavour, reopening,
-//! the schema version, and `kill -9` during writes.
+//! the schema version and its migration, and `kill -9` during writes of records and objects.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,4 +10,5 @@
 )]
 
 mod crash;
+mod crash_objects;
 mod sqlite;

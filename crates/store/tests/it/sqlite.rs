@@ -31,7 +31,7 @@ fn reopening_keeps_everything() {
     let store = SqliteStore::open(&data).unwrap();
     store.integrity_check().unwrap();
     testsuite::check_populated(&store);
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     match SqliteStore::open(dir.path()) {
         Err(StoreError::UnsupportedSchema { found, supported }) => {
-            assert_eq!((found, supported), (99, 1));
+            assert_eq!((found, supported), (99, 2));
         }
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
@@ -134,4 +134,35 @@ fn a_panicking_writer_leaves_the_store_usable() {
     dyn_store
         .write(|tx| tx.create_account(&testsuite::account(&account)))
         .unwrap();
+}
+
+#[test]
+fn a_version_1_database_gains_the_s3_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        testsuite::populate(&store);
+    }
+    // Take the database back to version 1: the S3 part of `populate` goes with its tables.
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "DROP TABLE parts; DROP TABLE uploads; DROP TABLE object_segments;
+         DROP TABLE object_versions; DROP TABLE buckets;
+         UPDATE meta SET value = 1 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    store.integrity_check().unwrap();
+    let account = testsuite::account_id(100_000_000_100);
+    assert!(
+        store
+            .read(|tx| tx.get_user(&account, "persisted"))
+            .unwrap()
+            .is_some(),
+        "version 1 data is kept"
+    );
+    testsuite::s3::populate(&store, &account);
+    testsuite::check_populated(&store);
 }

@@ -1,0 +1,735 @@
+//! Object bodies: blobs written once, read with seeks, deleted when nothing refers to them.
+//!
+//! On disk a blob is the file `DATA_DIR/blobs/ID`, named after its random [`BlobId`] and
+//! never after an object key. A [`BlobWriter`] streams chunks to `DATA_DIR/blobs/tmp/ID.tmp`
+//! through a small buffer, hashing as it goes; [`BlobWriter::commit`] fsyncs the file, renames
+//! it into place and fsyncs the directory, so a committed blob survives `kill -9` and power
+//! loss. The durability rule for callers: commit the blob first, then the metadata that refers
+//! to it; after a metadata commit that releases blobs, delete them.
+//!
+//! A crash leaves at most temp files (removed by [`BlobStore::on_disk`]) and committed blobs
+//! no metadata refers to (removed by [`BlobStore::sweep_orphans`], run at startup before any
+//! write). The in-memory variant keeps bodies in memory, for `--in-memory` servers.
+
+use crate::error::StoreError;
+use crate::s3::{BlobId, Segment};
+use crate::transaction::{Store, StoreExt};
+use md5::Digest as _;
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The blob directory's name inside the data directory.
+pub const BLOB_DIR: &str = "blobs";
+/// The temp directory's name inside the blob directory.
+pub const TMP_DIR: &str = "tmp";
+
+/// The write buffer of a blob writer: the memory one upload holds on disk.
+const BUFFER: usize = 256 * 1024;
+/// How many blobs one read transaction of the orphan sweep checks.
+const SWEEP_BATCH: usize = 512;
+
+/// Which checksums to compute while writing, besides MD5 (always computed, for the ETag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checksums {
+    /// SHA-256.
+    pub sha256: bool,
+    /// SHA-1.
+    pub sha1: bool,
+    /// CRC32 (ISO-HDLC, as S3's `CRC32`).
+    pub crc32: bool,
+    /// CRC32C (Castagnoli).
+    pub crc32c: bool,
+}
+
+impl Checksums {
+    /// MD5 only.
+    pub const NONE: Self = Self {
+        sha256: false,
+        sha1: false,
+        crc32: false,
+        crc32c: false,
+    };
+    /// Every checksum.
+    pub const ALL: Self = Self {
+        sha256: true,
+        sha1: true,
+        crc32: true,
+        crc32c: true,
+    };
+}
+
+/// A committed blob: its id, length and digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedBlob {
+    /// The new blob's id.
+    pub id: BlobId,
+    /// Its length in bytes.
+    pub size: u64,
+    /// MD5 of the bytes.
+    pub md5: [u8; 16],
+    /// SHA-256, if asked for.
+    pub sha256: Option<[u8; 32]>,
+    /// SHA-1, if asked for.
+    pub sha1: Option<[u8; 20]>,
+    /// CRC32, if asked for.
+    pub crc32: Option<u32>,
+    /// CRC32C, if asked for.
+    pub crc32c: Option<u32>,
+}
+
+impl CommittedBlob {
+    /// The blob as the one segment of a body.
+    pub fn segment(&self) -> Segment {
+        Segment {
+            blob: self.id.clone(),
+            size: self.size,
+        }
+    }
+
+    /// The S3 ETag of a single-part upload: the quoted hex MD5.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", hex::encode(self.md5))
+    }
+}
+
+/// What [`BlobStore::sweep_orphans`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SweepReport {
+    /// Blobs found that something refers to.
+    pub kept: usize,
+    /// Blobs deleted because nothing referred to them.
+    pub removed: usize,
+}
+
+type MemoryMap = Arc<Mutex<HashMap<BlobId, Arc<[u8]>>>>;
+
+enum Backend {
+    Disk { dir: PathBuf, tmp: PathBuf },
+    Memory(MemoryMap),
+}
+
+/// Where object bodies live: a directory, or memory. Cheap to clone.
+#[derive(Clone)]
+pub struct BlobStore {
+    backend: Arc<Backend>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.backend.as_ref() {
+            Backend::Disk { dir, .. } => f.debug_struct("BlobStore").field("dir", dir).finish(),
+            Backend::Memory(_) => f.write_str("BlobStore(memory)"),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl BlobStore {
+    /// Opens `data_dir/blobs` (creating it and `data_dir` as needed) and removes every temp
+    /// file left by writers that never committed.
+    pub fn on_disk(data_dir: impl AsRef<Path>) -> io::Result<Self> {
+        let data_dir = data_dir.as_ref();
+        let dir = data_dir.join(BLOB_DIR);
+        let tmp = dir.join(TMP_DIR);
+        let created = !tmp.is_dir();
+        fs::create_dir_all(&tmp)?;
+        if created {
+            sync_dir(&dir)?;
+            sync_dir(data_dir)?;
+        }
+        for entry in fs::read_dir(&tmp)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                remove_if_present(&entry.path())?;
+            }
+        }
+        Ok(Self {
+            backend: Arc::new(Backend::Disk { dir, tmp }),
+        })
+    }
+
+    /// An empty store in memory; bodies live as long as it does.
+    pub fn in_memory() -> Self {
+        Self {
+            backend: Arc::new(Backend::Memory(Arc::default())),
+        }
+    }
+
+    /// Starts a new blob, computing MD5 and the `checksums` asked for while it is written.
+    pub fn begin(&self, checksums: Checksums) -> io::Result<BlobWriter> {
+        let id = BlobId::random()?;
+        let sink = match self.backend.as_ref() {
+            Backend::Disk { dir, tmp } => {
+                let tmp_path = tmp.join(format!("{id}.tmp"));
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp_path)?;
+                Sink::File {
+                    file: BufWriter::with_capacity(BUFFER, file),
+                    tmp_path,
+                    final_path: dir.join(id.as_str()),
+                    dir: dir.clone(),
+                }
+            }
+            Backend::Memory(map) => Sink::Memory {
+                buf: Vec::new(),
+                map: Arc::clone(map),
+            },
+        };
+        Ok(BlobWriter {
+            id,
+            sink: Some(sink),
+            size: 0,
+            hashes: Hashes::new(checksums),
+        })
+    }
+
+    /// Writes a whole body at once: `begin`, `write_all`, `commit`.
+    pub fn put(&self, bytes: &[u8], checksums: Checksums) -> io::Result<CommittedBlob> {
+        let mut writer = self.begin(checksums)?;
+        writer.write_all(bytes)?;
+        writer.commit()
+    }
+
+    /// Opens a committed blob for reading. `NotFound` if absent.
+    pub fn open(&self, id: &BlobId) -> io::Result<BlobReader> {
+        match self.backend.as_ref() {
+            Backend::Disk { dir, .. } => {
+                let file = File::open(dir.join(id.as_str()))?;
+                let len = file.metadata()?.len();
+                Ok(BlobReader {
+                    inner: ReaderInner::File(file),
+                    len,
+                })
+            }
+            Backend::Memory(map) => {
+                let bytes = lock(map)
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such blob"))?;
+                let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                Ok(BlobReader {
+                    inner: ReaderInner::Memory(Cursor::new(bytes)),
+                    len,
+                })
+            }
+        }
+    }
+
+    /// A reader over a body made of segments (an object version's `body`), with seeks for
+    /// ranges. Every blob is opened now, so the reader keeps the body it started with even
+    /// if the version is replaced and its blobs deleted meanwhile (one open file per
+    /// segment, for the reader's lifetime). `NotFound` if a blob is missing; a blob shorter
+    /// than its segment fails the read that reaches its end.
+    pub fn open_body(&self, segments: &[Segment]) -> io::Result<BodyReader> {
+        let mut parts = Vec::with_capacity(segments.len());
+        let mut start = 0u64;
+        for segment in segments {
+            let reader = self.open(&segment.blob)?;
+            parts.push(OpenSegment {
+                start,
+                size: segment.size,
+                reader,
+            });
+            start += segment.size;
+        }
+        Ok(BodyReader {
+            parts,
+            len: start,
+            pos: 0,
+            current: None,
+        })
+    }
+
+    /// Deletes a blob; absent is fine (deletion is idempotent).
+    pub fn delete(&self, id: &BlobId) -> io::Result<()> {
+        match self.backend.as_ref() {
+            Backend::Disk { dir, .. } => remove_if_present(&dir.join(id.as_str())),
+            Backend::Memory(map) => {
+                lock(map).remove(id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Deletes every blob in `ids`, stopping at the first failure.
+    pub fn delete_all(&self, ids: &[BlobId]) -> io::Result<()> {
+        ids.iter().try_for_each(|id| self.delete(id))
+    }
+
+    /// The ids of every committed blob, in no particular order. Files whose names are not
+    /// blob ids are not listed.
+    pub fn list(&self) -> io::Result<Vec<BlobId>> {
+        match self.backend.as_ref() {
+            Backend::Disk { dir, .. } => {
+                let mut ids = Vec::new();
+                for entry in fs::read_dir(dir)? {
+                    let entry = entry?;
+                    if !entry.file_type()?.is_file() {
+                        continue;
+                    }
+                    if let Some(id) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+                        ids.push(id);
+                    }
+                }
+                Ok(ids)
+            }
+            Backend::Memory(map) => Ok(lock(map).keys().cloned().collect()),
+        }
+    }
+
+    /// The number of temp files (writers not yet committed or dropped); always 0 in memory.
+    pub fn temp_files(&self) -> io::Result<usize> {
+        match self.backend.as_ref() {
+            Backend::Disk { tmp, .. } => Ok(fs::read_dir(tmp)?.count()),
+            Backend::Memory(_) => Ok(0),
+        }
+    }
+
+    /// Deletes the blobs no object version or part of `store` refers to: bodies committed
+    /// by a process that died before committing their metadata, or released by a metadata
+    /// commit whose process died before deleting them. Run it at startup, before any
+    /// write: a blob being written now is not referred to yet and would be deleted.
+    pub fn sweep_orphans(&self, store: &dyn Store) -> Result<SweepReport, StoreError> {
+        let ids = self.list().map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let mut report = SweepReport::default();
+        for batch in ids.chunks(SWEEP_BATCH) {
+            let orphans = store.read(|tx| {
+                let mut orphans = Vec::new();
+                for id in batch {
+                    if !tx.blob_in_use(id)? {
+                        orphans.push(id.clone());
+                    }
+                }
+                Ok::<_, StoreError>(orphans)
+            })?;
+            report.kept += batch.len() - orphans.len();
+            report.removed += orphans.len();
+            self.delete_all(&orphans)
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        }
+        Ok(report)
+    }
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+enum Sink {
+    File {
+        file: BufWriter<File>,
+        tmp_path: PathBuf,
+        final_path: PathBuf,
+        dir: PathBuf,
+    },
+    Memory {
+        buf: Vec<u8>,
+        map: MemoryMap,
+    },
+}
+
+struct Hashes {
+    md5: md5::Md5,
+    sha256: Option<sha2::Sha256>,
+    sha1: Option<sha1::Sha1>,
+    crc32: Option<crc32fast::Hasher>,
+    crc32c: Option<u32>,
+}
+
+impl Hashes {
+    fn new(c: Checksums) -> Self {
+        Self {
+            md5: md5::Md5::new(),
+            sha256: c.sha256.then(sha2::Sha256::new),
+            sha1: c.sha1.then(sha1::Sha1::new),
+            crc32: c.crc32.then(crc32fast::Hasher::new),
+            crc32c: c.crc32c.then_some(0),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        if let Some(h) = &mut self.sha256 {
+            h.update(bytes);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(bytes);
+        }
+        if let Some(h) = &mut self.crc32 {
+            h.update(bytes);
+        }
+        if let Some(h) = &mut self.crc32c {
+            *h = crc32c::crc32c_append(*h, bytes);
+        }
+    }
+}
+
+/// A blob being written. Dropping it without [`BlobWriter::commit`] discards it.
+pub struct BlobWriter {
+    id: BlobId,
+    sink: Option<Sink>,
+    size: u64,
+    hashes: Hashes,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("id", &self.id)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = match &mut self.sink {
+            Some(Sink::File { file, .. }) => file.write(buf)?,
+            Some(Sink::Memory { buf: mem, .. }) => {
+                mem.extend_from_slice(buf);
+                buf.len()
+            }
+            None => return Err(io::Error::other("blob writer already finished")),
+        };
+        let written = buf.get(..n).unwrap_or_default();
+        self.hashes.update(written);
+        self.size += u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Some(Sink::File { file, .. }) => file.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl BlobWriter {
+    /// The id the blob will have.
+    pub fn id(&self) -> &BlobId {
+        &self.id
+    }
+
+    /// The bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Makes the blob durable under its id and returns it with its digests: flush, fsync of
+    /// the file, rename into place, fsync of the directory.
+    pub fn commit(mut self) -> io::Result<CommittedBlob> {
+        match self.sink.take() {
+            Some(Sink::File {
+                file,
+                tmp_path,
+                final_path,
+                dir,
+            }) => {
+                let result = (|| {
+                    let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+                    file.sync_all()?;
+                    drop(file);
+                    fs::rename(&tmp_path, &final_path)?;
+                    sync_dir(&dir)
+                })();
+                if let Err(e) = result {
+                    let _ = remove_if_present(&tmp_path);
+                    return Err(e);
+                }
+            }
+            Some(Sink::Memory { buf, map }) => {
+                lock(&map).insert(self.id.clone(), Arc::from(buf));
+            }
+            None => return Err(io::Error::other("blob writer already finished")),
+        }
+        let hashes = &mut self.hashes;
+        Ok(CommittedBlob {
+            id: self.id.clone(),
+            size: self.size,
+            md5: hashes.md5.clone().finalize().into(),
+            sha256: hashes.sha256.take().map(|h| h.finalize().into()),
+            sha1: hashes.sha1.take().map(|h| h.finalize().into()),
+            crc32: hashes.crc32.take().map(crc32fast::Hasher::finalize),
+            crc32c: hashes.crc32c,
+        })
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(Sink::File { file, tmp_path, .. }) = self.sink.take() {
+            drop(file);
+            let _ = remove_if_present(&tmp_path);
+        }
+    }
+}
+
+enum ReaderInner {
+    File(File),
+    Memory(Cursor<Arc<[u8]>>),
+}
+
+/// A committed blob opened for reading.
+pub struct BlobReader {
+    inner: ReaderInner,
+    len: u64,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobReader {
+    /// The blob's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the blob is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            ReaderInner::File(f) => f.read(buf),
+            ReaderInner::Memory(c) => c.read(buf),
+        }
+    }
+}
+
+impl Seek for BlobReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match &mut self.inner {
+            ReaderInner::File(f) => f.seek(pos),
+            ReaderInner::Memory(c) => c.seek(pos),
+        }
+    }
+}
+
+struct OpenSegment {
+    /// Where the segment starts in the body.
+    start: u64,
+    size: u64,
+    reader: BlobReader,
+}
+
+/// A body made of segments, read in order; seeks make ranges cheap.
+pub struct BodyReader {
+    parts: Vec<OpenSegment>,
+    len: u64,
+    pos: u64,
+    /// The segment whose reader is positioned at `pos`, if any.
+    current: Option<usize>,
+}
+
+impl std::fmt::Debug for BodyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyReader")
+            .field("len", &self.len)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BodyReader {
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let pos = self.pos;
+        let Some(index) = self
+            .parts
+            .iter()
+            .position(|p| pos >= p.start && pos - p.start < p.size)
+        else {
+            return Ok(0);
+        };
+        let Some(part) = self.parts.get_mut(index) else {
+            return Ok(0);
+        };
+        let offset = pos - part.start;
+        if self.current != Some(index) {
+            part.reader.seek(SeekFrom::Start(offset))?;
+            self.current = Some(index);
+        }
+        let room = usize::try_from(part.size - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = part.reader.read(buf.get_mut(..want).unwrap_or_default())?;
+        if n == 0 {
+            self.current = None;
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a blob is shorter than its segment",
+            ));
+        }
+        self.pos += u64::try_from(n).unwrap_or(u64::MAX);
+        Ok(n)
+    }
+}
+
+impl Seek for BodyReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let target = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        if target != self.pos {
+            self.current = None;
+        }
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(mut r: impl Read) -> Vec<u8> {
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    fn both() -> Vec<(BlobStore, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        vec![
+            (BlobStore::on_disk(dir.path()).unwrap(), Some(dir)),
+            (BlobStore::in_memory(), None),
+        ]
+    }
+
+    #[test]
+    fn digests_match_known_values() {
+        for (blobs, _dir) in both() {
+            let b = blobs.put(b"hello world", Checksums::ALL).unwrap();
+            assert_eq!(b.size, 11);
+            assert_eq!(b.etag(), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
+            assert_eq!(
+                hex::encode(b.sha256.unwrap()),
+                "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+            );
+            assert_eq!(
+                hex::encode(b.sha1.unwrap()),
+                "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"
+            );
+            assert_eq!(b.crc32, Some(0x0d4a_1185));
+            assert_eq!(b.crc32c, Some(0xc994_65aa));
+            let none = blobs.put(b"", Checksums::NONE).unwrap();
+            assert_eq!(none.etag(), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+            assert_eq!((none.sha256, none.crc32), (None, None));
+        }
+    }
+
+    #[test]
+    fn bodies_read_back_with_ranges_across_segments() {
+        for (blobs, _dir) in both() {
+            let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+            let (a, rest) = data.split_at(100_000);
+            let (b, c) = rest.split_at(150_000);
+            let mut segments = Vec::new();
+            for chunk in [a, b, &[][..], c] {
+                let mut w = blobs.begin(Checksums::NONE).unwrap();
+                for piece in chunk.chunks(7_000) {
+                    w.write_all(piece).unwrap();
+                }
+                segments.push(w.commit().unwrap().segment());
+            }
+            let body = blobs.open_body(&segments).unwrap();
+            assert_eq!(body.len(), 300_000);
+            assert_eq!(read_all(body), data);
+            let mut body = blobs.open_body(&segments).unwrap();
+            // Deleting the blobs does not disturb a reader already open.
+            for segment in &segments {
+                blobs.delete(&segment.blob).unwrap();
+            }
+            body.seek(SeekFrom::Start(99_990)).unwrap();
+            let mut range = vec![0u8; 150_020];
+            body.read_exact(&mut range).unwrap();
+            assert_eq!(range, data[99_990..250_010]);
+            body.seek(SeekFrom::End(-5)).unwrap();
+            assert_eq!(read_all(&mut body), data[299_995..]);
+            body.seek(SeekFrom::Start(0)).unwrap();
+            let mut first = vec![0u8; 10];
+            body.read_exact(&mut first).unwrap();
+            assert_eq!(first, data[..10]);
+        }
+    }
+
+    #[test]
+    fn dropped_writers_and_deletes_leave_nothing() {
+        for (blobs, _dir) in both() {
+            let mut w = blobs.begin(Checksums::NONE).unwrap();
+            w.write_all(b"abandoned").unwrap();
+            drop(w);
+            assert_eq!(blobs.temp_files().unwrap(), 0);
+            assert!(blobs.list().unwrap().is_empty());
+            let b = blobs.put(b"x", Checksums::NONE).unwrap();
+            assert_eq!(blobs.list().unwrap(), vec![b.id.clone()]);
+            blobs.delete(&b.id).unwrap();
+            blobs.delete(&b.id).unwrap();
+            assert!(blobs.list().unwrap().is_empty());
+            assert_eq!(
+                blobs.open(&b.id).unwrap_err().kind(),
+                io::ErrorKind::NotFound
+            );
+            assert_eq!(
+                blobs.open_body(&[b.segment()]).unwrap_err().kind(),
+                io::ErrorKind::NotFound
+            );
+        }
+    }
+
+    #[test]
+    fn reopening_sweeps_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::on_disk(dir.path()).unwrap();
+        let mut w = blobs.begin(Checksums::NONE).unwrap();
+        w.write_all(&[1u8; 1000]).unwrap();
+        w.flush().unwrap();
+        std::mem::forget(w);
+        assert_eq!(blobs.temp_files().unwrap(), 1);
+        let kept = blobs.put(b"kept", Checksums::NONE).unwrap();
+        let blobs = BlobStore::on_disk(dir.path()).unwrap();
+        assert_eq!(blobs.temp_files().unwrap(), 0);
+        assert_eq!(blobs.list().unwrap(), vec![kept.id]);
+    }
+}
