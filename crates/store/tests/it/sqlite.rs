@@ -166,3 +166,51 @@ fn a_version_1_database_gains_the_s3_tables() {
     testsuite::s3::populate(&store, &account);
     testsuite::check_populated(&store);
 }
+
+/// Resident memory of this process in KiB (Linux), if known.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn large_bodies_stream_in_bounded_memory() {
+    use roleplay_store::{BlobStore, Checksums};
+    use std::io::{Read, Write};
+    const MIB: usize = 1024 * 1024;
+    const TOTAL: usize = 48 * MIB;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::on_disk(dir.path()).unwrap();
+    let mut chunk = vec![0u8; MIB];
+    let before = rss_kib();
+    let mut writer = blobs.begin(Checksums::ALL).unwrap();
+    for i in 0..TOTAL / MIB {
+        chunk.fill(u8::try_from(i % 251).unwrap());
+        writer.write_all(&chunk).unwrap();
+    }
+    let blob = writer.commit().unwrap();
+    assert_eq!(blob.size, u64::try_from(TOTAL).unwrap());
+    let mut body = blobs.open_body(&[blob.segment()]).unwrap();
+    let mut read = 0usize;
+    loop {
+        let n = body.read(&mut chunk).unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            chunk[..n]
+                .iter()
+                .all(|&b| usize::from(b) == (read / MIB) % 251)
+        );
+        read += n;
+    }
+    assert_eq!(read, TOTAL);
+    if let (Some(before), Some(after)) = (before, rss_kib()) {
+        let growth = after.saturating_sub(before);
+        assert!(
+            growth < 32 * 1024,
+            "writing and reading {TOTAL} bytes grew resident memory by {growth} KiB"
+        );
+    }
+}
