@@ -92,6 +92,17 @@ impl Identity {
         )
     }
 
+    /// An unsigned caller, for S3 requests a bucket policy may grant to `*`. Only its policy
+    /// `Caller` (anonymous) matters; it holds no identity policies.
+    pub(crate) fn anonymous(account: AccountId) -> Self {
+        Self {
+            account,
+            kind: IdentityKind::Root,
+            access_key_id: String::new(),
+            caller: Caller::new(Principal::Anonymous),
+        }
+    }
+
     /// Builds the identity of a long-term key's owner.
     pub(crate) fn long_term(account: AccountId, user: Option<User>, access_key_id: &str) -> Self {
         let (kind, principal, tags) = match user {

@@ -9,6 +9,7 @@ pub mod aws_managed;
 pub mod error;
 pub mod iam;
 mod identity;
+pub mod s3;
 pub mod scenario;
 pub mod session;
 pub mod sts;
@@ -17,8 +18,8 @@ pub use error::{ApiError, ErrorCode, Fault};
 pub use identity::{Identity, IdentityKind};
 
 use roleplay_store::{
-    AccessKey, Account, KeyOwner, KeyStatus, ManagedPolicy, PolicyScope, PolicyVersion, Store,
-    StoreError, StoreExt, WriteError,
+    AccessKey, Account, BlobStore, Checksums, KeyOwner, KeyStatus, ManagedPolicy, PolicyScope,
+    PolicyVersion, Store, StoreError, StoreExt, WriteError,
 };
 use roleplay_types::{AccountId, Arn, IdGen, SecretAccessKey, UniqueIdKind, new_unique_id};
 use session::TokenKey;
@@ -54,6 +55,7 @@ pub struct Authenticated {
 /// IAM, STS (and later S3) over one store.
 pub struct Engine {
     store: Arc<dyn Store>,
+    blobs: BlobStore,
     ids: Arc<dyn IdGen>,
     tokens: TokenKey,
     policies: authz::PolicyCache,
@@ -113,6 +115,7 @@ impl Engine {
     ) -> Result<Self, ApiError> {
         let engine = Self {
             store,
+            blobs: BlobStore::in_memory(),
             ids,
             tokens,
             policies: authz::PolicyCache::default(),
@@ -124,6 +127,17 @@ impl Engine {
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// Keeps object bodies in `blobs` (memory by default).
+    pub fn with_blobs(mut self, blobs: BlobStore) -> Self {
+        self.blobs = blobs;
+        self
+    }
+
+    /// Where object bodies live.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
     }
 
     fn seed_aws_managed(&self, now: OffsetDateTime) -> Result<(), ApiError> {
@@ -234,6 +248,36 @@ impl Engine {
         s: &scenario::Scenario,
         now: OffsetDateTime,
     ) -> Result<Vec<String>, ApiError> {
+        // Seed bodies are made durable before the metadata that names them.
+        let blob_error = |e: std::io::Error| {
+            ApiError::new(
+                ErrorCode::InternalFailure,
+                format!("writing a seed object: {e}"),
+            )
+        };
+        let mut seeds = Vec::new();
+        let existing: Vec<String> = self
+            .store
+            .read(|tx| Ok::<_, ApiError>(tx.list_accounts()?))?
+            .into_iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        for a in s
+            .accounts
+            .iter()
+            .filter(|a| !existing.contains(a.id.get_ref()))
+        {
+            for b in &a.buckets {
+                for o in &b.objects {
+                    let blob = self
+                        .blobs
+                        .put(o.content.as_bytes(), Checksums::NONE)
+                        .map_err(blob_error)?;
+                    let key = (b.name.get_ref().clone(), o.key.get_ref().clone());
+                    seeds.push((key.0, key.1, o.content_type.clone(), blob));
+                }
+            }
+        }
         self.store.write(|tx| {
             let mut created = Vec::new();
             for a in &s.accounts {
@@ -263,6 +307,38 @@ impl Engine {
                     .map_err(write_error)?;
                 }
                 self.apply_account(tx, &id, a, now)?;
+                for b in &a.buckets {
+                    let mut bucket = s3::new_bucket(b.name.get_ref(), &id, "us-east-1", now);
+                    bucket.policy = b.policy.as_ref().map(|p| p.get_ref().clone());
+                    tx.create_bucket(&bucket).map_err(write_error)?;
+                    for (bucket_name, key, content_type, blob) in
+                        seeds.iter().filter(|s| s.0 == bucket.name)
+                    {
+                        let version = roleplay_store::ObjectVersion {
+                            bucket: bucket_name.clone(),
+                            key: key.clone(),
+                            version_id: roleplay_store::NULL_VERSION.to_owned(),
+                            is_latest: true,
+                            delete_marker: false,
+                            size: blob.size,
+                            etag: blob.etag(),
+                            last_modified: now,
+                            headers: roleplay_store::ContentHeaders {
+                                content_type: content_type.clone(),
+                                ..Default::default()
+                            },
+                            metadata: Default::default(),
+                            checksums: Default::default(),
+                            tags: Vec::new(),
+                            owner: id.clone(),
+                            storage_class: "STANDARD".to_owned(),
+                            acl: None,
+                            parts_count: None,
+                            body: vec![blob.segment()],
+                        };
+                        tx.put_object_version(&version).map_err(write_error)?;
+                    }
+                }
                 created.push(id.to_string());
             }
             Ok(created)

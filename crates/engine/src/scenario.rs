@@ -154,6 +154,21 @@ pub struct Bucket {
     pub name: Spanned<String>,
     /// The bucket policy (JSON text).
     pub policy: Option<Spanned<String>>,
+    /// Objects the bucket starts with.
+    #[serde(default)]
+    pub objects: Vec<SeedObject>,
+}
+
+/// An object a scenario puts in a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedObject {
+    /// The key.
+    pub key: Spanned<String>,
+    /// The body, as text.
+    pub content: String,
+    /// The content type.
+    pub content_type: Option<String>,
 }
 
 fn root_path() -> String {

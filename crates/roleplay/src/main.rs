@@ -7,7 +7,7 @@ use roleplay_engine::scenario::{BUILT_IN, Scenario};
 use roleplay_engine::session::TokenKey;
 use roleplay_server::{AppState, Clock, OsRandom, build_app, serve};
 use roleplay_sigv4::KeyCache;
-use roleplay_store::{SqliteStore, Store};
+use roleplay_store::{BlobStore, SqliteStore, Store};
 use roleplay_types::IdGen;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the IAM and STS server.
+    /// Run the IAM, STS and S3 server.
     Serve(ServeArgs),
 }
 
@@ -137,9 +137,22 @@ fn serve_command(args: ServeArgs) -> Result<()> {
     };
     let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
     let tokens = token_key(data_dir, ids.as_ref())?;
+    let blobs = match data_dir {
+        Some(dir) => BlobStore::on_disk(dir)
+            .with_context(|| format!("opening the object store in {}", dir.display()))?,
+        None => BlobStore::in_memory(),
+    };
+    // Bodies written before a crash but never committed are removed before serving.
+    let swept = blobs
+        .sweep_orphans(store.as_ref())
+        .context("sweeping orphaned object bodies")?;
+    if swept.removed > 0 {
+        eprintln!("roleplay: removed {} orphaned object bodies", swept.removed);
+    }
     let clock = Arc::new(Clock::default());
     let engine = Engine::new(store, ids.clone(), tokens, clock.now())
-        .map_err(|e| anyhow::anyhow!("starting the engine: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("starting the engine: {e}"))?
+        .with_blobs(blobs);
     engine
         .apply_scenario(&scenario, clock.now())
         .map_err(|e| anyhow::anyhow!("applying the scenario: {e}"))?;
@@ -195,7 +208,8 @@ source_profile = account-a
 region = us-east-1
 endpoint_url = http://{addr}
 
-then: aws sts get-caller-identity --profile accountb"#
+then: aws sts get-caller-identity --profile accountb
+      aws s3 ls s3://account-b-data --recursive --profile accountb"#
     )
 }
 

@@ -6,6 +6,7 @@
 mod iam;
 mod pipeline;
 mod query;
+mod s3;
 mod sts;
 
 use axum::Router;

@@ -3,7 +3,7 @@
 //! An unauthenticated request never reaches decoding or the store beyond the key lookup.
 
 use crate::query::Failure;
-use crate::{AppState, iam, sts};
+use crate::{AppState, iam, s3, sts};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -81,6 +81,25 @@ pub(crate) async fn handle(
     if path == "/_roleplay/clock" {
         return clock(&state, &req);
     }
+    if is_s3(&req) {
+        let (parts, body) = req.into_parts();
+        let (response, principal, operation) = s3::handle(&state, peer, parts, body, &rid).await;
+        let status = response.status().as_u16();
+        tracing::info!(
+            request_id = %rid,
+            principal = principal.as_deref().unwrap_or("-"),
+            operation = %operation,
+            decision = match status {
+                200..=299 => "allow",
+                403 => "deny",
+                _ => "-",
+            },
+            status,
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        return response;
+    }
     let out = run(&state, peer, req, &rid).await;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     tracing::info!(
@@ -152,6 +171,32 @@ fn failure(service: Service, rid: &str, f: &Failure, operation: &str) -> Outcome
     }
 }
 
+/// Whether a request is for S3: signed for the `s3` service, or unsigned and not a query
+/// protocol call (no form body, no `Action`).
+fn is_s3(req: &Request) -> bool {
+    let scope_is_s3 =
+        |s: &str| s.contains("/s3/aws4_request") || s.contains("%2Fs3%2Faws4_request");
+    if let Some(auth) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return scope_is_s3(auth);
+    }
+    let query = req.uri().query().unwrap_or("");
+    if query.contains("X-Amz-Credential=") {
+        return scope_is_s3(query);
+    }
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let query_protocol =
+        query.contains("Action=") || (form && req.method() == axum::http::Method::POST);
+    !query_protocol
+}
+
 /// STS operations; everything else signed for `iam` or unsigned goes to IAM's namespace.
 fn service_of_action(action: Option<&str>) -> Service {
     match action {
@@ -217,22 +262,6 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
     let service = match claims.scope.service.as_str() {
         "iam" => Service::Iam,
         "sts" => Service::Sts,
-        "s3" => {
-            return Outcome {
-                status: 501,
-                code: Some("NotImplemented".into()),
-                body: roleplay_wire::envelope::s3_error(&roleplay_wire::envelope::S3Error {
-                    code: "NotImplemented",
-                    message: "S3 is not served yet.",
-                    extra: &[],
-                    request_id: rid,
-                    host_id: rid,
-                }),
-                account: None,
-                principal: None,
-                operation: "s3".into(),
-            };
-        }
         other => {
             let f = Failure::new(
                 "InvalidClientTokenId",

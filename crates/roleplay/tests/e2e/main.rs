@@ -14,4 +14,5 @@
 mod boto3;
 mod harness;
 mod restart;
+mod s3;
 mod story;

@@ -1,0 +1,620 @@
+//! S3 operations with real authorization: buckets, bucket policies, objects.
+//!
+//! Every operation authorizes its IAM action on `arn:aws:s3:::bucket` or
+//! `arn:aws:s3:::bucket/key` with the bucket policy as the resource-based policy and the
+//! bucket's owner as the resource account, so identity and bucket policies are a union inside
+//! one account and both must allow across accounts. Bodies are written by the caller into
+//! the blob store first; metadata is committed after (see `put_object`).
+
+use crate::authz::Check;
+use crate::error::{ApiError, ErrorCode};
+use crate::identity::Identity;
+use crate::{Engine, RequestInfo, write_error};
+use roleplay_policy::{Context, Policy, PolicyKind};
+use roleplay_store::{
+    BlobId, Bucket, ContentHeaders, NULL_VERSION, ObjectListing, ObjectOwnership, ObjectQuery,
+    ObjectVersion, ReadTx, Segment, StoreExt, Tag, Versioning, WriteError,
+};
+use roleplay_types::AccountId;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The largest bucket policy S3 accepts, in bytes.
+const BUCKET_POLICY_SIZE: usize = 20 * 1024;
+
+/// An S3 error: code, HTTP status, message, and the resource it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Error {
+    /// The S3 error code (`NoSuchBucket`, `AccessDenied`, ...).
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The message S3 writes.
+    pub message: String,
+    /// Extra elements of the error body (`BucketName`, `Key`).
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl S3Error {
+    /// An error without extra elements.
+    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            status,
+            message: message.into(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: &str) -> Self {
+        self.extra.push((name, value.to_owned()));
+        self
+    }
+
+    /// `AccessDenied` as S3 writes it.
+    pub fn access_denied() -> Self {
+        S3Error::new("AccessDenied", 403, "Access Denied")
+    }
+
+    fn no_such_bucket(name: &str) -> Self {
+        S3Error::new("NoSuchBucket", 404, "The specified bucket does not exist")
+            .with("BucketName", name)
+    }
+
+    fn no_such_key(key: &str) -> Self {
+        S3Error::new("NoSuchKey", 404, "The specified key does not exist.").with("Key", key)
+    }
+
+    fn internal() -> Self {
+        S3Error::new(
+            "InternalError",
+            500,
+            "We encountered an internal error. Please try again.",
+        )
+    }
+}
+
+impl From<ApiError> for S3Error {
+    fn from(e: ApiError) -> Self {
+        match e.code {
+            ErrorCode::AccessDenied => S3Error::access_denied(),
+            ErrorCode::MalformedPolicyDocument => S3Error::new("MalformedPolicy", 400, e.message),
+            _ if e.code.status() >= 500 => S3Error::internal(),
+            _ => S3Error::new("InvalidRequest", 400, e.message),
+        }
+    }
+}
+
+impl From<roleplay_store::StoreError> for S3Error {
+    fn from(_: roleplay_store::StoreError) -> Self {
+        S3Error::internal()
+    }
+}
+
+/// The 64-hex canonical user id of an account, stable across restarts.
+pub fn canonical_id(account: &AccountId) -> String {
+    hex_of(&Sha256::digest(
+        format!("roleplay canonical user {account}").as_bytes(),
+    ))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// S3's rules for bucket names.
+pub fn valid_bucket_name(name: &str) -> bool {
+    crate::scenario::valid_bucket_name(name)
+}
+
+/// A listing request (`ListObjects` / `ListObjectsV2`).
+#[derive(Debug, Clone, Default)]
+pub struct ListInput {
+    /// `prefix`.
+    pub prefix: String,
+    /// `delimiter`.
+    pub delimiter: Option<String>,
+    /// Exclusive start (`start-after`, `marker`, or a decoded continuation token).
+    pub start_after: Option<String>,
+    /// `max-keys` (default 1000).
+    pub max_keys: usize,
+}
+
+/// What a new object carries besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectMeta {
+    /// Standard headers.
+    pub headers: ContentHeaders,
+    /// `x-amz-meta-*`.
+    pub metadata: BTreeMap<String, String>,
+    /// Checksums by algorithm (`CRC32` → base64).
+    pub checksums: BTreeMap<String, String>,
+    /// Tags from `x-amz-tagging`.
+    pub tags: Vec<Tag>,
+}
+
+impl Engine {
+    fn s3_context(&self, id: Option<&Identity>, info: &RequestInfo) -> Context {
+        match id {
+            Some(id) => self.context(id, info),
+            None => {
+                let mut ctx =
+                    roleplay_policy::Caller::new(roleplay_policy::Principal::Anonymous).context();
+                ctx.insert("aws:CurrentTime", crate::iso8601(info.now));
+                ctx.insert("aws:EpochTime", info.now.unix_timestamp().to_string());
+                ctx.insert(
+                    "aws:SecureTransport",
+                    if info.secure { "true" } else { "false" },
+                );
+                if let Some(ip) = info.source_ip {
+                    ctx.insert("aws:SourceIp", ip.to_string());
+                }
+                ctx
+            }
+        }
+    }
+
+    /// Decides an S3 action; anonymous callers (`id` = `None`) need a bucket policy grant.
+    fn s3_check(
+        &self,
+        tx: &dyn ReadTx,
+        id: Option<&Identity>,
+        action: &str,
+        resource: &str,
+        bucket: Option<&Bucket>,
+        ctx: &Context,
+    ) -> Result<(), S3Error> {
+        let resource_policy = bucket
+            .and_then(|b| b.policy.as_ref().map(|p| (b, p)))
+            .and_then(|(b, text)| {
+                self.policies
+                    .get(PolicyKind::Resource, &format!("{}#policy", b.name), text)
+            });
+        let anonymous;
+        let caller = match (id, bucket) {
+            (Some(id), _) => id,
+            (None, Some(b)) => {
+                anonymous = Identity::anonymous(b.owner.clone());
+                &anonymous
+            }
+            (None, None) => return Err(S3Error::access_denied()),
+        };
+        let account = bucket.map_or(caller.account.as_str(), |b| b.owner.as_str());
+        let check = Check {
+            action,
+            resource,
+            resource_account: account,
+            resource_policy,
+        };
+        self.require(tx, caller, &check, ctx)
+            .map_err(|_| S3Error::access_denied())
+    }
+
+    fn bucket(&self, tx: &dyn ReadTx, name: &str) -> Result<Bucket, S3Error> {
+        tx.get_bucket(name)?
+            .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    /// `ListBuckets`: the caller's own account's buckets.
+    pub fn list_buckets(&self, id: &Identity, info: &RequestInfo) -> Result<Vec<Bucket>, S3Error> {
+        self.store.read(|tx| {
+            let ctx = self.context(id, info);
+            self.s3_check(tx, Some(id), "s3:ListAllMyBuckets", "*", None, &ctx)?;
+            Ok(tx.list_buckets(&id.account)?)
+        })
+    }
+
+    /// `CreateBucket`.
+    pub fn create_bucket(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+        region: &str,
+    ) -> Result<Bucket, S3Error> {
+        if !valid_bucket_name(name) {
+            return Err(S3Error::new(
+                "InvalidBucketName",
+                400,
+                "The specified bucket is not valid.",
+            )
+            .with("BucketName", name));
+        }
+        self.store.write(|tx| {
+            let ctx = self.context(id, info);
+            self.s3_check(tx, Some(id), "s3:CreateBucket", &format!("arn:aws:s3:::{name}"), None, &ctx)?;
+            if let Some(existing) = tx.get_bucket(name)? {
+                // us-east-1 answers 200 to its owner re-creating a bucket.
+                if existing.owner == id.account && existing.region == "us-east-1" && region == "us-east-1" {
+                    return Ok(existing);
+                }
+                return Err(if existing.owner == id.account {
+                    S3Error::new("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")
+                } else {
+                    S3Error::new("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+                }
+                .with("BucketName", name));
+            }
+            let bucket = new_bucket(name, &id.account, region, info.now);
+            tx.create_bucket(&bucket).map_err(|_| S3Error::internal())?;
+            Ok(bucket)
+        })
+    }
+
+    /// Authorizes a bucket-level action and returns the bucket.
+    pub fn bucket_action(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        action: &str,
+    ) -> Result<Bucket, S3Error> {
+        self.store.read(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let ctx = self.s3_context(id, info);
+            self.s3_check(
+                tx,
+                id,
+                action,
+                &format!("arn:aws:s3:::{name}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            Ok(bucket)
+        })
+    }
+
+    /// `DeleteBucket`: refused while it holds objects.
+    pub fn delete_bucket(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+    ) -> Result<(), S3Error> {
+        self.store.write(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let ctx = self.context(id, info);
+            self.s3_check(
+                tx,
+                Some(id),
+                "s3:DeleteBucket",
+                &format!("arn:aws:s3:::{name}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            tx.delete_bucket(name).map_err(|e| match e {
+                WriteError::Conflict(_) => S3Error::new(
+                    "BucketNotEmpty",
+                    409,
+                    "The bucket you tried to delete is not empty",
+                )
+                .with("BucketName", name),
+                WriteError::NotFound(_) => S3Error::no_such_bucket(name),
+                _ => S3Error::internal(),
+            })
+        })
+    }
+
+    /// `PutBucketPolicy`: validated like S3 (grammar, size, principals that exist).
+    pub fn put_bucket_policy(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+        text: &str,
+    ) -> Result<(), S3Error> {
+        let policy = Policy::parse(text, PolicyKind::Resource)
+            .map_err(|e| S3Error::new("MalformedPolicy", 400, e.aws_message()))?;
+        if text.len() > BUCKET_POLICY_SIZE {
+            return Err(S3Error::new(
+                "PolicyTooLarge",
+                400,
+                "Policy exceeds the maximum allowed document size.",
+            ));
+        }
+        let _ = &policy;
+        self.store.write(|tx| {
+            let mut bucket = self.bucket(tx, name)?;
+            let ctx = self.context(id, info);
+            self.s3_check(
+                tx,
+                Some(id),
+                "s3:PutBucketPolicy",
+                &format!("arn:aws:s3:::{name}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            // Only the owner's account may change a bucket policy.
+            if bucket.owner != id.account {
+                return Err(S3Error::new(
+                    "MethodNotAllowed",
+                    405,
+                    "The specified method is not allowed against this resource.",
+                ));
+            }
+            self.principals_exist(tx, &policy)
+                .map_err(|_| S3Error::new("MalformedPolicy", 400, "Invalid principal in policy"))?;
+            bucket.policy = Some(text.to_owned());
+            tx.update_bucket(&bucket).map_err(|_| S3Error::internal())
+        })
+    }
+
+    /// `GetBucketPolicy`.
+    pub fn get_bucket_policy(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+    ) -> Result<String, S3Error> {
+        let bucket = self.bucket_action(Some(id), info, name, "s3:GetBucketPolicy")?;
+        bucket.policy.ok_or_else(|| {
+            S3Error::new(
+                "NoSuchBucketPolicy",
+                404,
+                "The bucket policy does not exist",
+            )
+            .with("BucketName", name)
+        })
+    }
+
+    /// `DeleteBucketPolicy`.
+    pub fn delete_bucket_policy(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+    ) -> Result<(), S3Error> {
+        self.store.write(|tx| {
+            let mut bucket = self.bucket(tx, name)?;
+            let ctx = self.context(id, info);
+            self.s3_check(
+                tx,
+                Some(id),
+                "s3:DeleteBucketPolicy",
+                &format!("arn:aws:s3:::{name}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            bucket.policy = None;
+            tx.update_bucket(&bucket).map_err(|_| S3Error::internal())
+        })
+    }
+
+    /// `ListObjects` / `ListObjectsV2`, authorized as `s3:ListBucket` with `s3:prefix`,
+    /// `s3:delimiter` and `s3:max-keys`.
+    pub fn list_objects(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        input: &ListInput,
+    ) -> Result<ObjectListing, S3Error> {
+        self.store.read(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let mut ctx = self.s3_context(id, info);
+            ctx.insert("s3:prefix", input.prefix.clone());
+            if let Some(d) = &input.delimiter {
+                ctx.insert("s3:delimiter", d.clone());
+            }
+            ctx.insert("s3:max-keys", input.max_keys.to_string());
+            self.s3_check(
+                tx,
+                id,
+                "s3:ListBucket",
+                &format!("arn:aws:s3:::{name}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            Ok(tx.list_objects(
+                name,
+                &ObjectQuery {
+                    prefix: input.prefix.clone(),
+                    delimiter: input.delimiter.clone(),
+                    start_after: input.start_after.clone(),
+                    max_keys: input.max_keys,
+                },
+            )?)
+        })
+    }
+
+    /// Authorizes `s3:PutObject` before the body is read.
+    pub fn authorize_put_object(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        key: &str,
+    ) -> Result<Bucket, S3Error> {
+        self.store.read(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let ctx = self.s3_context(id, info);
+            self.s3_check(
+                tx,
+                id,
+                "s3:PutObject",
+                &format!("arn:aws:s3:::{name}/{key}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            Ok(bucket)
+        })
+    }
+
+    /// Commits an object whose body is already durable in the blob store. Returns the
+    /// version and the blobs it replaced (to delete after).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one value per S3 object attribute"
+    )]
+    pub fn commit_object(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        key: &str,
+        body: Segment,
+        etag: String,
+        meta: ObjectMeta,
+    ) -> Result<(ObjectVersion, Vec<BlobId>), S3Error> {
+        let mut ids = [0u8; 16];
+        self.ids.fill(&mut ids);
+        self.store.write(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let version_id = match bucket.versioning {
+                Versioning::Enabled => hex_of(&ids),
+                _ => NULL_VERSION.to_owned(),
+            };
+            let owner = match (bucket.ownership, id) {
+                (ObjectOwnership::ObjectWriter, Some(id)) => id.account.clone(),
+                _ => bucket.owner.clone(),
+            };
+            let version = ObjectVersion {
+                bucket: name.to_owned(),
+                key: key.to_owned(),
+                version_id,
+                is_latest: true,
+                delete_marker: false,
+                size: body.size,
+                etag: etag.clone(),
+                last_modified: info.now,
+                headers: meta.headers.clone(),
+                metadata: meta.metadata.clone(),
+                checksums: meta.checksums.clone(),
+                tags: meta.tags.clone(),
+                owner,
+                storage_class: "STANDARD".to_owned(),
+                acl: None,
+                parts_count: None,
+                body: vec![body.clone()],
+            };
+            let released = tx.put_object_version(&version).map_err(|e| match e {
+                WriteError::NotFound(_) => S3Error::no_such_bucket(name),
+                other => {
+                    let _ = write_error(other);
+                    S3Error::internal()
+                }
+            })?;
+            Ok((version, released))
+        })
+    }
+
+    /// `GetObject` / `HeadObject`: the version to serve. A missing key is `NoSuchKey` only
+    /// for callers allowed to list the bucket; others get `AccessDenied`, as at S3.
+    pub fn get_object(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<ObjectVersion, S3Error> {
+        self.store.read(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let ctx = self.s3_context(id, info);
+            let action = if version.is_some() {
+                "s3:GetObjectVersion"
+            } else {
+                "s3:GetObject"
+            };
+            self.s3_check(
+                tx,
+                id,
+                action,
+                &format!("arn:aws:s3:::{name}/{key}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            match tx.get_object(name, key, version)? {
+                Some(v) if v.delete_marker && version.is_some() => Err(S3Error::new(
+                    "MethodNotAllowed",
+                    405,
+                    "The specified method is not allowed against this resource.",
+                )),
+                Some(v) if !v.delete_marker => Ok(v),
+                _ => {
+                    let mut list_ctx = ctx.clone();
+                    list_ctx.insert("s3:prefix", key);
+                    let may_list = self
+                        .s3_check(
+                            tx,
+                            id,
+                            "s3:ListBucket",
+                            &format!("arn:aws:s3:::{name}"),
+                            Some(&bucket),
+                            &list_ctx,
+                        )
+                        .is_ok();
+                    Err(if may_list {
+                        S3Error::no_such_key(key)
+                    } else {
+                        S3Error::access_denied()
+                    })
+                }
+            }
+        })
+    }
+
+    /// `DeleteObject`: on unversioned buckets the object goes; with versioning a delete
+    /// marker is written. Deleting a missing key succeeds, as at S3. Returns blobs to delete.
+    pub fn delete_object(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        name: &str,
+        key: &str,
+    ) -> Result<Vec<BlobId>, S3Error> {
+        let mut ids = [0u8; 16];
+        self.ids.fill(&mut ids);
+        self.store.write(|tx| {
+            let bucket = self.bucket(tx, name)?;
+            let ctx = self.s3_context(id, info);
+            self.s3_check(
+                tx,
+                id,
+                "s3:DeleteObject",
+                &format!("arn:aws:s3:::{name}/{key}"),
+                Some(&bucket),
+                &ctx,
+            )?;
+            match bucket.versioning {
+                Versioning::Unversioned => {
+                    match tx.delete_object_version(name, key, NULL_VERSION) {
+                        Ok(blobs) => Ok(blobs),
+                        Err(WriteError::NotFound(_)) => Ok(Vec::new()),
+                        Err(_) => Err(S3Error::internal()),
+                    }
+                }
+                Versioning::Enabled | Versioning::Suspended => {
+                    let version_id = if bucket.versioning == Versioning::Enabled {
+                        hex_of(&ids)
+                    } else {
+                        NULL_VERSION.to_owned()
+                    };
+                    tx.put_delete_marker(name, key, &version_id, &bucket.owner, info.now)
+                        .map_err(|_| S3Error::internal())
+                }
+            }
+        })
+    }
+}
+
+/// A bucket as `CreateBucket` makes it: no policy, ACLs disabled.
+pub(crate) fn new_bucket(
+    name: &str,
+    owner: &AccountId,
+    region: &str,
+    now: time::OffsetDateTime,
+) -> Bucket {
+    Bucket {
+        name: name.to_owned(),
+        owner: owner.clone(),
+        region: region.to_owned(),
+        create_date: now,
+        policy: None,
+        tags: Vec::new(),
+        versioning: Versioning::Unversioned,
+        ownership: ObjectOwnership::BucketOwnerEnforced,
+        acl: None,
+        public_access_block: None,
+    }
+}

@@ -1,0 +1,1177 @@
+//! The S3 adapter (REST-XML): authentication with S3's rules and error codes, routing, and
+//! streaming bodies to and from the blob store with bounded memory.
+//!
+//! A PUT is authorized before its body is read; the body goes to a blob (verifying the
+//! signed payload hash, aws-chunked signatures, `Content-MD5` and `x-amz-checksum-*`), and
+//! only then is the object's metadata committed.
+
+use crate::AppState;
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use roleplay_engine::s3::{ListInput, ObjectMeta, S3Error, canonical_id};
+use roleplay_engine::{ApiError, ErrorCode, Identity, RequestInfo};
+use roleplay_sigv4::{
+    AuthKind, ChunkedDecoder, ChunkedLimits, ContentSha256, RequestView, SigV4Error,
+    SigningSettings, Verified, parse, verify,
+};
+use roleplay_store::{Checksums, CommittedBlob, ObjectVersion};
+use roleplay_wire::s3_route::{RouteError, S3Op, route};
+use roleplay_wire::xml::XmlWriter;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+/// Bodies of bucket-level requests (configuration XML, policies).
+const MAX_CONFIG_BODY: usize = 64 * 1024;
+/// The largest single PUT S3 accepts.
+const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+
+struct Ctx<'a> {
+    state: &'a Arc<AppState>,
+    rid: &'a str,
+}
+
+fn error_response(e: &S3Error, rid: &str, head: bool) -> Response {
+    let extra: Vec<(&str, &str)> = e.extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let body = roleplay_wire::envelope::s3_error(&roleplay_wire::envelope::S3Error {
+        code: e.code,
+        message: &e.message,
+        extra: &extra,
+        request_id: rid,
+        host_id: rid,
+    });
+    let mut r = Response::new(if head {
+        Body::empty()
+    } else {
+        Body::from(body)
+    });
+    *r.status_mut() = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    request_headers(r.headers_mut(), rid);
+    r
+}
+
+fn request_headers(h: &mut HeaderMap, rid: &str) {
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        h.insert("x-amz-request-id", v.clone());
+        h.insert("x-amz-id-2", v);
+    }
+}
+
+fn xml_response(body: String, rid: &str) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    request_headers(r.headers_mut(), rid);
+    r
+}
+
+fn empty(status: StatusCode, rid: &str) -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = status;
+    request_headers(r.headers_mut(), rid);
+    r
+}
+
+/// S3's words for authentication failures.
+fn auth_error(e: &ApiError, access_key_id: &str) -> S3Error {
+    match e.code {
+        ErrorCode::ExpiredToken => {
+            S3Error::new("ExpiredToken", 400, "The provided token has expired.")
+        }
+        ErrorCode::InvalidClientTokenId if access_key_id.starts_with("ASIA") => S3Error::new(
+            "InvalidToken",
+            400,
+            "The provided token is malformed or otherwise invalid.",
+        ),
+        ErrorCode::InvalidClientTokenId => S3Error::new(
+            "InvalidAccessKeyId",
+            403,
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
+        _ => S3Error::new(
+            "InternalError",
+            500,
+            "We encountered an internal error. Please try again.",
+        ),
+    }
+}
+
+fn sigv4_error(e: &SigV4Error) -> S3Error {
+    let code = e.code(roleplay_sigv4::Dialect::S3);
+    let status = match code {
+        "SignatureDoesNotMatch"
+        | "AccessDenied"
+        | "RequestTimeTooSkewed"
+        | "InvalidAccessKeyId" => 403,
+        "NotImplemented" => 501,
+        _ => 400,
+    };
+    let static_code: &'static str = match code {
+        "SignatureDoesNotMatch" => "SignatureDoesNotMatch",
+        "AccessDenied" => "AccessDenied",
+        "RequestTimeTooSkewed" => "RequestTimeTooSkewed",
+        "AuthorizationHeaderMalformed" => "AuthorizationHeaderMalformed",
+        "AuthorizationQueryParametersError" => "AuthorizationQueryParametersError",
+        "MissingSecurityHeader" => "MissingSecurityHeader",
+        "InvalidArgument" => "InvalidArgument",
+        "NotImplemented" => "NotImplemented",
+        "XAmzContentSHA256Mismatch" => "XAmzContentSHA256Mismatch",
+        _ => "InvalidRequest",
+    };
+    S3Error::new(static_code, status, e.message(roleplay_sigv4::Dialect::S3))
+}
+
+fn decode_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |s: &str| {
+                roleplay_wire::s3_route::percent_decode_path(&s.replace('+', " "))
+                    .unwrap_or_else(|_| s.to_owned())
+            };
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+fn header_str<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Handles one S3 request.
+pub(crate) async fn handle(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    parts: Parts,
+    body: Body,
+    rid: &str,
+) -> (Response, Option<String>, String) {
+    let head = parts.method == axum::http::Method::HEAD;
+    match serve(state, peer, &parts, body, rid).await {
+        Ok((r, who, op)) => (r, who, op),
+        Err((e, who, op)) => (error_response(&e, rid, head), who, op),
+    }
+}
+
+type Failure = (S3Error, Option<String>, String);
+
+async fn serve(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    parts: &Parts,
+    body: Body,
+    rid: &str,
+) -> Result<(Response, Option<String>, String), Failure> {
+    let ctx = Ctx { state, rid };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let raw_query = parts.uri.query().unwrap_or("");
+    let placeholder = String::new();
+    let settings = SigningSettings::S3;
+    let view0 = RequestView {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: raw_query,
+        headers: &header_refs,
+        payload_hash: &placeholder,
+    };
+    let query = decode_query(raw_query);
+    let routed = route(
+        parts.method.as_str(),
+        header_str(parts, "host"),
+        parts.uri.path(),
+        &query,
+        parts.headers.contains_key("x-amz-copy-source"),
+    );
+    let op_name = routed
+        .as_ref()
+        .map(|r| r.op.name().to_owned())
+        .unwrap_or_else(|_| "-".into());
+    let fail = |e: S3Error, who: Option<String>| (e, who, op_name.clone());
+
+    // Authentication: S3 lets unsigned requests through as anonymous.
+    let now = state.clock.now();
+    let (identity, verified) = match parse(&view0, &settings) {
+        Err(SigV4Error::MissingAuthentication) => (None, None),
+        Err(e) => return Err(fail(sigv4_error(&e), None)),
+        Ok(claims) => {
+            let engine = state.engine.clone();
+            let akid = claims.access_key_id.clone();
+            let token = claims.security_token.clone();
+            let auth = tokio::task::spawn_blocking(move || {
+                engine.authenticate(&akid, token.as_deref(), now)
+            })
+            .await
+            .map_err(|_| {
+                fail(
+                    S3Error::new(
+                        "InternalError",
+                        500,
+                        "We encountered an internal error. Please try again.",
+                    ),
+                    None,
+                )
+            })?
+            .map_err(|e| fail(auth_error(&e, &claims.access_key_id), None))?;
+            let payload_hash = claims.s3_payload_hash().to_owned();
+            let view = RequestView {
+                payload_hash: &payload_hash,
+                ..view0
+            };
+            let v = verify(
+                &claims,
+                &view,
+                auth.secret.expose(),
+                now,
+                &state.keys,
+                &settings,
+            )
+            .map_err(|e| fail(sigv4_error(&e), Some(auth.identity.arn())))?;
+            (Some(auth.identity), Some((claims, v)))
+        }
+    };
+    let who = identity.as_ref().map(Identity::arn);
+    let route = routed.map_err(|e| match e {
+        RouteError::BadPath => fail(
+            S3Error::new("InvalidURI", 400, "Couldn't parse the specified URI."),
+            who.clone(),
+        ),
+        RouteError::MethodNotAllowed(_) => fail(
+            S3Error::new(
+                "MethodNotAllowed",
+                405,
+                "The specified method is not allowed against this resource.",
+            ),
+            who.clone(),
+        ),
+        RouteError::NotImplemented { .. } => fail(
+            S3Error::new(
+                "NotImplemented",
+                501,
+                "A header you provided implies functionality that is not implemented",
+            ),
+            who.clone(),
+        ),
+    })?;
+    let info = RequestInfo {
+        now,
+        source_ip: Some(peer.ip()),
+        region: verified
+            .as_ref()
+            .map(|(c, _)| c.scope.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+        secure: false,
+        user_agent: header_str(parts, "user-agent").map(str::to_owned),
+    };
+    let bucket = route.bucket.clone().unwrap_or_default();
+    let key = route.key.clone().unwrap_or_default();
+    let engine = state.engine.clone();
+    let id = identity.clone();
+    let need_id = || {
+        id.clone()
+            .ok_or_else(|| fail(S3Error::access_denied(), None))
+    };
+    let blocking = |f: Box<dyn FnOnce() -> Result<Response, S3Error> + Send>| async {
+        tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+            Err(S3Error::new(
+                "InternalError",
+                500,
+                "We encountered an internal error. Please try again.",
+            ))
+        })
+    };
+    let rid_s = rid.to_owned();
+    let response = match route.op {
+        S3Op::ListBuckets => {
+            let id = need_id()?;
+            blocking(Box::new(move || {
+                let buckets = engine.list_buckets(&id, &info)?;
+                let mut w = XmlWriter::with_declaration();
+                w.element_with_attributes("ListAllMyBucketsResult", &[("xmlns", S3_NS)], |w| {
+                    w.element("Owner", |w| {
+                        w.text_element("ID", &canonical_id(&id.account))
+                            .text_element("DisplayName", id.account.as_str());
+                    });
+                    w.element("Buckets", |w| {
+                        for b in &buckets {
+                            w.element("Bucket", |w| {
+                                w.text_element("Name", &b.name)
+                                    .timestamp_millis_element("CreationDate", b.create_date);
+                            });
+                        }
+                    });
+                });
+                Ok(xml_response(w.finish(), &rid_s))
+            }))
+            .await
+        }
+        S3Op::CreateBucket => {
+            let id = need_id()?;
+            let config = read_small(body, MAX_CONFIG_BODY)
+                .await
+                .map_err(|e| fail(e, who.clone()))?;
+            let region = location_constraint(&config).map_err(|e| fail(e, who.clone()))?;
+            blocking(Box::new(move || {
+                let region = region.unwrap_or_else(|| "us-east-1".into());
+                engine.create_bucket(&id, &info, &bucket, &region)?;
+                let mut r = empty(StatusCode::OK, &rid_s);
+                if let Ok(v) = HeaderValue::from_str(&format!("/{bucket}")) {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                Ok(r)
+            }))
+            .await
+        }
+        S3Op::HeadBucket | S3Op::GetBucketLocation => {
+            let op = route.op;
+            blocking(Box::new(move || {
+                let action = if op == S3Op::HeadBucket {
+                    "s3:ListBucket"
+                } else {
+                    "s3:GetBucketLocation"
+                };
+                let b = engine.bucket_action(id.as_ref(), &info, &bucket, action)?;
+                if op == S3Op::HeadBucket {
+                    let mut r = empty(StatusCode::OK, &rid_s);
+                    if let Ok(v) = HeaderValue::from_str(&b.region) {
+                        r.headers_mut().insert("x-amz-bucket-region", v);
+                    }
+                    return Ok(r);
+                }
+                let mut w = XmlWriter::with_declaration();
+                let region = if b.region == "us-east-1" {
+                    String::new()
+                } else {
+                    b.region.clone()
+                };
+                w.element_with_attributes("LocationConstraint", &[("xmlns", S3_NS)], |w| {
+                    w.text(&region);
+                });
+                Ok(xml_response(w.finish(), &rid_s))
+            }))
+            .await
+        }
+        S3Op::DeleteBucket => {
+            let id = need_id()?;
+            blocking(Box::new(move || {
+                engine.delete_bucket(&id, &info, &bucket)?;
+                Ok(empty(StatusCode::NO_CONTENT, &rid_s))
+            }))
+            .await
+        }
+        S3Op::PutBucketPolicy | S3Op::GetBucketPolicy | S3Op::DeleteBucketPolicy => {
+            let id = need_id()?;
+            let op = route.op;
+            let text = if op == S3Op::PutBucketPolicy {
+                let raw = read_small(body, MAX_CONFIG_BODY)
+                    .await
+                    .map_err(|e| fail(e, who.clone()))?;
+                String::from_utf8(raw.to_vec()).map_err(|_| {
+                    fail(
+                        S3Error::new(
+                            "MalformedPolicy",
+                            400,
+                            "Policies must be valid JSON and the first byte must be '{'",
+                        ),
+                        who.clone(),
+                    )
+                })?
+            } else {
+                String::new()
+            };
+            blocking(Box::new(move || match op {
+                S3Op::PutBucketPolicy => {
+                    engine.put_bucket_policy(&id, &info, &bucket, &text)?;
+                    Ok(empty(StatusCode::NO_CONTENT, &rid_s))
+                }
+                S3Op::GetBucketPolicy => {
+                    let policy = engine.get_bucket_policy(&id, &info, &bucket)?;
+                    let mut r = Response::new(Body::from(policy));
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                    request_headers(r.headers_mut(), &rid_s);
+                    Ok(r)
+                }
+                _ => {
+                    engine.delete_bucket_policy(&id, &info, &bucket)?;
+                    Ok(empty(StatusCode::NO_CONTENT, &rid_s))
+                }
+            }))
+            .await
+        }
+        S3Op::ListObjectsV2 | S3Op::ListObjects => {
+            let v2 = route.op == S3Op::ListObjectsV2;
+            let q = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let max_keys = match q("max-keys") {
+                Some(m) => m.parse::<usize>().map_err(|_| {
+                    fail(
+                        S3Error::new(
+                            "InvalidArgument",
+                            400,
+                            "Provided max-keys not an integer or within integer range",
+                        ),
+                        who.clone(),
+                    )
+                })?,
+                None => 1000,
+            }
+            .min(1000);
+            let url = q("encoding-type").as_deref() == Some("url");
+            let token = q("continuation-token");
+            let start_after = if v2 {
+                match &token {
+                    Some(t) => Some(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(t)
+                            .ok()
+                            .and_then(|b| String::from_utf8(b).ok())
+                            .ok_or_else(|| {
+                                fail(
+                                    S3Error::new(
+                                        "InvalidArgument",
+                                        400,
+                                        "The continuation token provided is incorrect",
+                                    ),
+                                    who.clone(),
+                                )
+                            })?,
+                    ),
+                    None => q("start-after"),
+                }
+            } else {
+                q("marker")
+            };
+            let input = ListInput {
+                prefix: q("prefix").unwrap_or_default(),
+                delimiter: q("delimiter").filter(|d| !d.is_empty()),
+                start_after,
+                max_keys,
+            };
+            let start_after_param = q("start-after");
+            let marker_param = q("marker");
+            blocking(Box::new(move || {
+                let listing = engine.list_objects(id.as_ref(), &info, &bucket, &input)?;
+                let enc = |s: &str| {
+                    if url {
+                        roleplay_wire::query::percent_encode(s).replace("%2F", "/")
+                    } else {
+                        s.to_owned()
+                    }
+                };
+                let mut w = XmlWriter::with_declaration();
+                w.element_with_attributes("ListBucketResult", &[("xmlns", S3_NS)], |w| {
+                    w.text_element("Name", &bucket)
+                        .text_element("Prefix", &enc(&input.prefix));
+                    if v2 {
+                        w.optional_text_element(
+                            "StartAfter",
+                            start_after_param.as_deref().map(enc).as_deref(),
+                        );
+                        w.optional_text_element("ContinuationToken", token.as_deref());
+                        let count = listing.entries.len();
+                        w.display_element("KeyCount", count);
+                    } else {
+                        w.text_element("Marker", &enc(marker_param.as_deref().unwrap_or("")));
+                    }
+                    w.display_element("MaxKeys", input.max_keys);
+                    w.optional_text_element(
+                        "Delimiter",
+                        input.delimiter.as_deref().map(enc).as_deref(),
+                    );
+                    if url {
+                        w.text_element("EncodingType", "url");
+                    }
+                    w.text_element(
+                        "IsTruncated",
+                        if listing.is_truncated {
+                            "true"
+                        } else {
+                            "false"
+                        },
+                    );
+                    if listing.is_truncated
+                        && let Some(next) = &listing.next_start_after
+                    {
+                        if v2 {
+                            w.text_element(
+                                "NextContinuationToken",
+                                &base64::engine::general_purpose::STANDARD.encode(next),
+                            );
+                        } else if input.delimiter.is_some() {
+                            w.text_element("NextMarker", &enc(next));
+                        }
+                    }
+                    for e in &listing.entries {
+                        match e {
+                            roleplay_store::ListEntry::Item(o) => {
+                                w.element("Contents", |w| {
+                                    w.text_element("Key", &enc(&o.key))
+                                        .timestamp_millis_element("LastModified", o.last_modified)
+                                        .text_element("ETag", &o.etag)
+                                        .display_element("Size", o.size)
+                                        .text_element("StorageClass", &o.storage_class);
+                                });
+                            }
+                            roleplay_store::ListEntry::CommonPrefix(p) => {
+                                w.element("CommonPrefixes", |w| {
+                                    w.text_element("Prefix", &enc(p));
+                                });
+                            }
+                        }
+                    }
+                });
+                Ok(xml_response(w.finish(), &rid_s))
+            }))
+            .await
+        }
+        S3Op::PutObject => put_object(&ctx, id, info, parts, body, &bucket, &key, verified).await,
+        S3Op::GetObject | S3Op::HeadObject => {
+            let head = route.op == S3Op::HeadObject;
+            let version = query
+                .iter()
+                .find(|(k, _)| k == "versionId")
+                .map(|(_, v)| v.clone());
+            let range = header_str(parts, "range").map(str::to_owned);
+            let conditions = Conditions::from(parts);
+            let blobs = engine.blobs().clone();
+            let overrides: Vec<(String, String)> = query
+                .iter()
+                .filter(|(k, _)| k.starts_with("response-"))
+                .cloned()
+                .collect();
+            blocking(Box::new(move || {
+                let o = engine.get_object(id.as_ref(), &info, &bucket, &key, version.as_deref())?;
+                get_response(
+                    o,
+                    &blobs,
+                    range.as_deref(),
+                    &conditions,
+                    head,
+                    &overrides,
+                    &rid_s,
+                )
+            }))
+            .await
+        }
+        S3Op::DeleteObject => {
+            let blobs = engine.blobs().clone();
+            blocking(Box::new(move || {
+                let released = engine.delete_object(id.as_ref(), &info, &bucket, &key)?;
+                if let Err(e) = blobs.delete_all(&released) {
+                    tracing::warn!(error = %e, "deleting released blobs failed");
+                }
+                Ok(empty(StatusCode::NO_CONTENT, &rid_s))
+            }))
+            .await
+        }
+        _ => Err(S3Error::new(
+            "NotImplemented",
+            501,
+            "A header you provided implies functionality that is not implemented",
+        )),
+    };
+    match response {
+        Ok(r) => Ok((r, who, op_name)),
+        Err(e) => Err((e, who, op_name)),
+    }
+}
+
+async fn read_small(body: Body, limit: usize) -> Result<Bytes, S3Error> {
+    http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|_| S3Error::new("MaxMessageLengthExceeded", 400, "Your request was too big."))
+}
+
+/// The `LocationConstraint` of a `CreateBucketConfiguration` body, if any.
+fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
+    let text = std::str::from_utf8(body).map_err(|_| malformed_xml())?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.contains("CreateBucketConfiguration") {
+        return Err(malformed_xml());
+    }
+    let Some(start) = text.find("<LocationConstraint>") else {
+        return Ok(None);
+    };
+    let rest = text
+        .get(start + "<LocationConstraint>".len()..)
+        .unwrap_or("");
+    let end = rest
+        .find("</LocationConstraint>")
+        .ok_or_else(malformed_xml)?;
+    let region = rest.get(..end).unwrap_or("").trim();
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(S3Error::new(
+            "InvalidLocationConstraint",
+            400,
+            "The specified location-constraint is not valid",
+        ));
+    }
+    Ok(Some(region.to_owned()))
+}
+
+fn malformed_xml() -> S3Error {
+    S3Error::new(
+        "MalformedXML",
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+}
+
+/// The `If-*` headers of a GET or HEAD.
+struct Conditions {
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+    if_modified_since: Option<time::OffsetDateTime>,
+    if_unmodified_since: Option<time::OffsetDateTime>,
+}
+
+impl From<&Parts> for Conditions {
+    fn from(parts: &Parts) -> Self {
+        let date = |n: &str| {
+            header_str(parts, n).and_then(|v| roleplay_wire::time::parse_http_date(v).ok())
+        };
+        Conditions {
+            if_match: header_str(parts, "if-match").map(str::to_owned),
+            if_none_match: header_str(parts, "if-none-match").map(str::to_owned),
+            if_modified_since: date("if-modified-since"),
+            if_unmodified_since: date("if-unmodified-since"),
+        }
+    }
+}
+
+fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').any(|e| {
+        let e = e.trim();
+        e == "*" || e == etag || e.trim_matches('"') == etag.trim_matches('"')
+    })
+}
+
+fn get_response(
+    o: ObjectVersion,
+    blobs: &roleplay_store::BlobStore,
+    range: Option<&str>,
+    c: &Conditions,
+    head: bool,
+    overrides: &[(String, String)],
+    rid: &str,
+) -> Result<Response, S3Error> {
+    // Seconds precision, as Last-Modified carries.
+    let modified = o
+        .last_modified
+        .replace_nanosecond(0)
+        .unwrap_or(o.last_modified);
+    if let Some(m) = &c.if_match {
+        if !etag_matches(m, &o.etag) {
+            return Err(S3Error::new(
+                "PreconditionFailed",
+                412,
+                "At least one of the pre-conditions you specified did not hold",
+            ));
+        }
+    } else if c.if_unmodified_since.is_some_and(|t| modified > t) {
+        return Err(S3Error::new(
+            "PreconditionFailed",
+            412,
+            "At least one of the pre-conditions you specified did not hold",
+        ));
+    }
+    let not_modified = match &c.if_none_match {
+        Some(m) => etag_matches(m, &o.etag),
+        None => c.if_modified_since.is_some_and(|t| modified <= t),
+    };
+    let mut r = Response::new(Body::empty());
+    let h = r.headers_mut();
+    request_headers(h, rid);
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    set("etag", &o.etag);
+    set(
+        "last-modified",
+        &roleplay_wire::time::format_http_date(o.last_modified),
+    );
+    set("accept-ranges", "bytes");
+    if o.version_id != roleplay_store::NULL_VERSION {
+        set("x-amz-version-id", &o.version_id);
+    }
+    if not_modified {
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(r);
+    }
+    let hd = &o.headers;
+    set(
+        "content-type",
+        hd.content_type.as_deref().unwrap_or("binary/octet-stream"),
+    );
+    for (name, value) in [
+        ("content-encoding", &hd.content_encoding),
+        ("content-disposition", &hd.content_disposition),
+        ("content-language", &hd.content_language),
+        ("cache-control", &hd.cache_control),
+        ("expires", &hd.expires),
+    ] {
+        if let Some(v) = value {
+            set(name, v);
+        }
+    }
+    for (k, v) in overrides {
+        if let Some(name) = k.strip_prefix("response-")
+            && let Ok(n) = axum::http::HeaderName::from_bytes(name.as_bytes())
+            && let Ok(v) = HeaderValue::from_str(v)
+        {
+            r.headers_mut().insert(n, v);
+        }
+    }
+    let h = r.headers_mut();
+    for (k, v) in &o.metadata {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    let size = o.size;
+    let (start, end, partial) = match range.map(|r| parse_range(r, size)) {
+        None | Some(RangeSpec::Ignore) => (0, size, false),
+        Some(RangeSpec::Unsatisfiable) => {
+            return Err(S3Error::new(
+                "InvalidRange",
+                416,
+                "The requested range is not satisfiable",
+            )
+            .with_range(size));
+        }
+        Some(RangeSpec::Bytes(a, b)) => (a, b + 1, true),
+    };
+    if partial {
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("bytes {start}-{}/{size}", end.saturating_sub(1)))
+        {
+            r.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&(end - start).to_string()) {
+        r.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    if head {
+        return Ok(r);
+    }
+    let mut reader = blobs.open_body(&o.body).map_err(|_| internal())?;
+    if start > 0 {
+        reader
+            .seek(SeekFrom::Start(start))
+            .map_err(|_| internal())?;
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let mut remaining = end - start;
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; READ_CHUNK];
+        while remaining > 0 {
+            let want = usize::try_from(remaining.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+            let Some(slice) = buf.get_mut(..want) else {
+                break;
+            };
+            match reader.read(slice) {
+                Ok(0) => break,
+                Ok(n) => {
+                    remaining -= n as u64;
+                    let chunk = Bytes::copy_from_slice(slice.get(..n).unwrap_or_default());
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    *r.body_mut() = Body::from_stream(stream);
+    Ok(r)
+}
+
+trait WithRange {
+    fn with_range(self, size: u64) -> Self;
+}
+
+impl WithRange for S3Error {
+    fn with_range(mut self, size: u64) -> Self {
+        self.extra.push(("ActualObjectSize", size.to_string()));
+        self
+    }
+}
+
+fn internal() -> S3Error {
+    S3Error::new(
+        "InternalError",
+        500,
+        "We encountered an internal error. Please try again.",
+    )
+}
+
+enum RangeSpec {
+    Ignore,
+    Unsatisfiable,
+    Bytes(u64, u64),
+}
+
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n`; anything else is ignored, as S3 does.
+fn parse_range(value: &str, size: u64) -> RangeSpec {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeSpec::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Ignore;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeSpec::Ignore;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(a), _) if a >= size => RangeSpec::Unsatisfiable,
+        (Some(a), Some(b)) if b >= a => RangeSpec::Bytes(a, b.min(size - 1)),
+        (Some(_), Some(_)) => RangeSpec::Ignore,
+        (Some(a), None) if b.is_empty() => RangeSpec::Bytes(a, size - 1),
+        (None, Some(n)) if a.is_empty() => {
+            if n == 0 || size == 0 {
+                RangeSpec::Unsatisfiable
+            } else {
+                RangeSpec::Bytes(size - n.min(size), size - 1)
+            }
+        }
+        _ => RangeSpec::Ignore,
+    }
+}
+
+fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
+    ["crc32", "crc32c", "sha1", "sha256"]
+        .iter()
+        .filter_map(|a| {
+            header_str(parts, &format!("x-amz-checksum-{a}"))
+                .map(|v| ((*a).to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+fn computed_checksum(blob: &CommittedBlob, algorithm: &str) -> Option<String> {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    match algorithm {
+        "crc32" => blob.crc32.map(|v| b64(&v.to_be_bytes())),
+        "crc32c" => blob.crc32c.map(|v| b64(&v.to_be_bytes())),
+        "sha1" => blob.sha1.map(|v| b64(&v)),
+        "sha256" => blob.sha256.map(|v| b64(&v)),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "the request's pieces")]
+async fn put_object(
+    ctx: &Ctx<'_>,
+    id: Option<Identity>,
+    info: RequestInfo,
+    parts: &Parts,
+    body: Body,
+    bucket: &str,
+    key: &str,
+    verified: Option<(roleplay_sigv4::Claims, Verified)>,
+) -> Result<Response, S3Error> {
+    if key.len() > 1024 {
+        return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
+    }
+    let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n| n > MAX_PUT) {
+        return Err(S3Error::new(
+            "EntityTooLarge",
+            400,
+            "Your proposed upload exceeds the maximum allowed size",
+        ));
+    }
+    // Authorized before a byte of the body is read.
+    let engine = ctx.state.engine.clone();
+    {
+        let (engine, id, info, bucket, key) = (
+            engine.clone(),
+            id.clone(),
+            info.clone(),
+            bucket.to_owned(),
+            key.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || {
+            engine.authorize_put_object(id.as_ref(), &info, &bucket, &key)
+        })
+        .await
+        .map_err(|_| internal())??;
+    }
+    let payload = verified
+        .as_ref()
+        .and_then(|(c, _)| c.content_sha256.clone());
+    let mut decoder = match &payload {
+        Some(
+            p @ (ContentSha256::StreamingSigned
+            | ContentSha256::StreamingSignedTrailer
+            | ContentSha256::StreamingUnsignedTrailer),
+        ) => Some(
+            ChunkedDecoder::new(
+                p,
+                verified.as_ref().map(|(_, v)| v),
+                ChunkedLimits::default(),
+            )
+            .map_err(|e| S3Error::new("InvalidRequest", 400, e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let expected_sha256 = match &payload {
+        Some(ContentSha256::Sha256(h)) => Some(h.clone()),
+        _ => None,
+    };
+    let presigned = verified
+        .as_ref()
+        .is_some_and(|(c, _)| matches!(c.kind, AuthKind::Presigned { .. }));
+    let _ = presigned;
+    let claimed = checksum_headers(parts);
+    let trailer_algorithm = header_str(parts, "x-amz-trailer")
+        .map(|t| t.trim().trim_start_matches("x-amz-checksum-").to_owned());
+    let wanted =
+        |a: &str| claimed.iter().any(|(k, _)| k == a) || trailer_algorithm.as_deref() == Some(a);
+    let checksums = Checksums {
+        sha256: expected_sha256.is_some() || wanted("sha256"),
+        sha1: wanted("sha1"),
+        crc32: wanted("crc32"),
+        crc32c: wanted("crc32c"),
+    };
+    let blobs = engine.blobs().clone();
+    let mut writer = blobs.begin(checksums).map_err(|_| internal())?;
+
+    // Stream the body: frames in, decoded bytes into the blob, memory bounded by one frame.
+    let mut body = body;
+    let mut total: u64 = 0;
+    let mut decoded = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| S3Error::new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let bytes: &[u8] = match decoder.as_mut() {
+            Some(d) => {
+                decoded.clear();
+                d.feed(&data, &mut decoded)
+                    .map_err(|e| S3Error::new(chunk_code(e.code()), 400, e.to_string()))?;
+                &decoded
+            }
+            None => &data,
+        };
+        total += bytes.len() as u64;
+        if total > MAX_PUT {
+            return Err(S3Error::new(
+                "EntityTooLarge",
+                400,
+                "Your proposed upload exceeds the maximum allowed size",
+            ));
+        }
+        // Writes land in a 256 KiB buffer; the file write is brief.
+        writer.write_all(bytes).map_err(|_| internal())?;
+    }
+    let trailers = match decoder {
+        Some(d) => d
+            .finish()
+            .map_err(|e| S3Error::new(chunk_code(e.code()), 400, e.to_string()))?,
+        None => Vec::new(),
+    };
+    if decoder_declared_mismatch(parts, total) {
+        return Err(S3Error::new(
+            "IncompleteBody",
+            400,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        ));
+    }
+    let blob = tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(|_| internal())?
+        .map_err(|_| internal())?;
+    let discard = |blobs: &roleplay_store::BlobStore, blob: &CommittedBlob| {
+        let _ = blobs.delete(&blob.id);
+    };
+    if let (Some(expected), Some(actual)) = (&expected_sha256, blob.sha256) {
+        let actual: String = actual.iter().map(|b| format!("{b:02x}")).collect();
+        if *expected != actual {
+            discard(&blobs, &blob);
+            return Err(S3Error::new(
+                "XAmzContentSHA256Mismatch",
+                400,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+    }
+    if let Some(md5) = header_str(parts, "content-md5") {
+        let ok = base64::engine::general_purpose::STANDARD
+            .decode(md5.trim())
+            .ok()
+            .is_some_and(|d| d == blob.md5);
+        if !ok {
+            discard(&blobs, &blob);
+            return Err(S3Error::new(
+                "BadDigest",
+                400,
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+    }
+    let mut stored = std::collections::BTreeMap::new();
+    let trailer_claims = trailers.iter().filter_map(|t| {
+        t.name
+            .strip_prefix("x-amz-checksum-")
+            .map(|a| (a.to_owned(), t.value.clone()))
+    });
+    for (algorithm, value) in claimed.into_iter().chain(trailer_claims) {
+        match computed_checksum(&blob, &algorithm) {
+            Some(actual) if actual == value => {
+                stored.insert(algorithm.to_ascii_uppercase(), actual);
+            }
+            _ => {
+                discard(&blobs, &blob);
+                return Err(S3Error::new(
+                    "BadDigest",
+                    400,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algorithm.to_ascii_uppercase()
+                    ),
+                ));
+            }
+        }
+    }
+    let meta = ObjectMeta {
+        headers: roleplay_store::ContentHeaders {
+            content_type: header_str(parts, "content-type").map(str::to_owned),
+            content_encoding: header_str(parts, "content-encoding")
+                .filter(|e| !e.contains("aws-chunked"))
+                .map(str::to_owned),
+            content_disposition: header_str(parts, "content-disposition").map(str::to_owned),
+            content_language: header_str(parts, "content-language").map(str::to_owned),
+            cache_control: header_str(parts, "cache-control").map(str::to_owned),
+            expires: header_str(parts, "expires").map(str::to_owned),
+        },
+        metadata: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str().strip_prefix("x-amz-meta-")?.to_owned(),
+                    v.to_str().ok()?.to_owned(),
+                ))
+            })
+            .collect(),
+        checksums: stored.clone(),
+        tags: Vec::new(),
+    };
+    let etag = blob.etag();
+    let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
+    let segment = blob.segment();
+    let committed = {
+        let engine = engine.clone();
+        let etag = etag.clone();
+        tokio::task::spawn_blocking(move || {
+            engine.commit_object(id.as_ref(), &info, &bucket_s, &key_s, segment, etag, meta)
+        })
+        .await
+        .map_err(|_| internal())?
+    };
+    let (version, released) = match committed {
+        Ok(v) => v,
+        Err(e) => {
+            discard(&blobs, &blob);
+            return Err(e);
+        }
+    };
+    if let Err(e) = blobs.delete_all(&released) {
+        tracing::warn!(error = %e, "deleting replaced blobs failed");
+    }
+    let mut r = empty(StatusCode::OK, &rid);
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if version.version_id != roleplay_store::NULL_VERSION
+        && let Ok(v) = HeaderValue::from_str(&version.version_id)
+    {
+        h.insert("x-amz-version-id", v);
+    }
+    for (algorithm, value) in &stored {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(
+                format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase()).as_bytes(),
+            ),
+            HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    Ok(r)
+}
+
+fn chunk_code(code: &str) -> &'static str {
+    match code {
+        "SignatureDoesNotMatch" => "SignatureDoesNotMatch",
+        "IncompleteBody" => "IncompleteBody",
+        "EntityTooLarge" => "EntityTooLarge",
+        "NotImplemented" => "NotImplemented",
+        _ => "InvalidRequest",
+    }
+}
+
+/// `x-amz-decoded-content-length` must equal the decoded size of an aws-chunked body.
+fn decoder_declared_mismatch(parts: &Parts, total: u64) -> bool {
+    header_str(parts, "x-amz-decoded-content-length")
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|declared| declared != total)
+}
