@@ -1,4 +1,5 @@
-//! `roleplay`: a local AWS where IAM is real. `roleplay serve` runs the server.
+//! `roleplay`: a local AWS where IAM is real. `roleplay serve` runs the server; `roleplay
+//! doctor` checks the aws configuration and its profile chains.
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
@@ -25,6 +26,15 @@ struct Cli {
 enum Command {
     /// Run the IAM, STS and S3 server.
     Serve(ServeArgs),
+    /// Check ~/.aws/config, ~/.aws/credentials and every profile chain, offline.
+    Doctor(DoctorArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct DoctorArgs {
+    /// Check only this profile's chain.
+    #[arg(long)]
+    profile: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,6 +61,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve_command(args),
+        Command::Doctor(args) => return doctor_command(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -58,6 +69,24 @@ fn main() -> std::process::ExitCode {
             eprintln!("roleplay: {e:#}");
             std::process::ExitCode::from(2)
         }
+    }
+}
+
+/// Prints one line per finding; exits 1 when a profile or file is broken.
+fn doctor_command(args: &DoctorArgs) -> std::process::ExitCode {
+    let report = roleplay_cli::doctor::check(
+        &roleplay_cli::os::OsEnv,
+        &roleplay_cli::os::OsFs,
+        args.profile.as_deref(),
+    );
+    let mut out = std::io::stdout().lock();
+    for finding in &report.findings {
+        let _ = writeln!(out, "{finding}");
+    }
+    if report.broken() {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
     }
 }
 

@@ -12,6 +12,7 @@
 )]
 
 mod boto3;
+mod doctor;
 mod harness;
 mod restart;
 mod s3;

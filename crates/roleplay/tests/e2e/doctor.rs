@@ -1,0 +1,167 @@
+//! `roleplay doctor` on the how-to's own mistake, and on a repaired configuration. Offline:
+//! no server, no aws CLI.
+
+use std::process::Command;
+
+const CREDENTIALS: &str = "[account-a]
+aws_access_key_id = AKIARZKVVYOZRFFXKTQN
+aws_secret_access_key = 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
+";
+
+const BROKEN_CONFIG: &str = "[profile account-a]
+region = us-east-1
+endpoint_url = http://127.0.0.1:4566
+
+[profile accountb]
+role_arn = arn:aws:iam::345345345345:role/accounta
+source_profile = accounta
+region = us-east-1
+endpoint_url = http://127.0.0.1:4566
+";
+
+struct Doctor {
+    code: i32,
+    lines: Vec<String>,
+}
+
+fn doctor(config: &str, credentials: &str, args: &[&str]) -> Doctor {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(aws.join("config"), config).unwrap();
+    std::fs::write(aws.join("credentials"), credentials).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roleplay"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .arg("doctor")
+        .args(args)
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    Doctor {
+        code: out.status.code().unwrap_or(-1),
+        lines: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+#[test]
+fn the_how_tos_mistake_is_found_with_a_suggestion() {
+    let d = doctor(BROKEN_CONFIG, CREDENTIALS, &[]);
+    assert_eq!(d.code, 1, "{:#?}", d.lines);
+    let line = d
+        .lines
+        .iter()
+        .find(|l| l.contains("profile accountb"))
+        .unwrap_or_else(|| panic!("no line for accountb: {:#?}", d.lines));
+    assert_eq!(
+        line,
+        "error: profile accountb: The source_profile \"accounta\" referenced in the profile \"accountb\" does not exist. Did you mean \"account-a\"?"
+    );
+    // The other profile still works, and says where its keys come from.
+    assert!(
+        d.lines.iter().any(|l| l.starts_with(
+            "ok: profile account-a: key AKIARZKVVYOZRFFXKTQN from the credentials file [account-a]"
+        )),
+        "{:#?}",
+        d.lines
+    );
+}
+
+#[test]
+fn one_profile_at_a_time() {
+    let ok = doctor(BROKEN_CONFIG, CREDENTIALS, &["--profile", "account-a"]);
+    assert_eq!(ok.code, 0, "{:#?}", ok.lines);
+    assert!(
+        !ok.lines.iter().any(|l| l.contains("accountb")),
+        "{:#?}",
+        ok.lines
+    );
+
+    let broken = doctor(BROKEN_CONFIG, CREDENTIALS, &["--profile", "accountb"]);
+    assert_eq!(broken.code, 1);
+    assert!(
+        broken
+            .lines
+            .iter()
+            .any(|l| l.contains("Did you mean \"account-a\"?"))
+    );
+}
+
+#[test]
+fn the_repaired_how_to_is_clean() {
+    let fixed = BROKEN_CONFIG.replace("source_profile = accounta", "source_profile = account-a");
+    let d = doctor(&fixed, CREDENTIALS, &[]);
+    assert_eq!(d.code, 0, "{:#?}", d.lines);
+    assert!(
+        d.lines.iter().any(|l| l == "ok: profile accountb: key AKIARZKVVYOZRFFXKTQN from the credentials file [account-a], then assume arn:aws:iam::345345345345:role/accounta (accountb)"),
+        "{:#?}",
+        d.lines
+    );
+    assert!(
+        !d.lines.iter().any(|l| l.starts_with("error")),
+        "{:#?}",
+        d.lines
+    );
+}
+
+#[test]
+fn loops_partial_keys_and_non_profile_sections_are_reported() {
+    let config = "[accounta]
+region = us-east-1
+
+[profile loopa]
+role_arn = arn:aws:iam::345345345345:role/a
+source_profile = loopb
+
+[profile loopb]
+role_arn = arn:aws:iam::345345345345:role/b
+source_profile = loopa
+";
+    let credentials = "[half]
+aws_access_key_id = AKIARZKVVYOZRFFXKTQN
+";
+    let d = doctor(config, credentials, &[]);
+    assert_eq!(d.code, 1);
+    let has = |needle: &str| d.lines.iter().any(|l| l.contains(needle));
+    assert!(
+        has(
+            "error: profile loopa: Infinite loop in credential configuration detected. Attempting to load from profile loopa which has already been visited. Visited profiles: ['loopa', 'loopb']"
+        ),
+        "{:#?}",
+        d.lines
+    );
+    assert!(
+        has(
+            "error: profile half: Partial credentials found in shared-credentials-file, missing: aws_secret_access_key"
+        ),
+        "{:#?}",
+        d.lines
+    );
+    assert!(
+        has(
+            "[accounta] is not a profile in the config file; a profile there is written [profile accounta]"
+        ),
+        "{:#?}",
+        d.lines
+    );
+}
+
+#[test]
+fn an_unparsable_file_names_its_line() {
+    let d = doctor("[profile a]\nregion = x\n[profile a]\n", CREDENTIALS, &[]);
+    assert_eq!(d.code, 1);
+    assert!(
+        d.lines
+            .iter()
+            .any(|l| l.contains("/.aws/config:3: section 'profile a' already exists")),
+        "{:#?}",
+        d.lines
+    );
+}
