@@ -4,7 +4,8 @@
 
 use crate::config::resolve::{self, Base, Chain, StaticSource};
 use crate::config::{Args, Config, Error, FileState};
-use crate::{Env, Fs};
+use crate::{Env, Fs, cache};
+use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -48,8 +49,9 @@ impl Report {
     }
 }
 
-/// Checks the files and the chain of `profile` (every profile when `None`).
-pub fn check(env: &dyn Env, fs: &dyn Fs, profile: Option<&str>) -> Report {
+/// Checks the files and the chain of `profile` (every profile when `None`); `now` judges the
+/// cached role sessions in `~/.aws/cli/cache`.
+pub fn check(env: &dyn Env, fs: &dyn Fs, profile: Option<&str>, now: OffsetDateTime) -> Report {
     let config = crate::config::load(env, fs);
     let mut report = Report::default();
     check_files(&config, &mut report);
@@ -63,6 +65,7 @@ pub fn check(env: &dyn Env, fs: &dyn Fs, profile: Option<&str>) -> Report {
     }
     for name in names {
         check_profile(&config, env, &name, &mut report);
+        check_cache(&config, env, fs, &name, now, &mut report);
     }
     report
 }
@@ -193,6 +196,68 @@ fn check_profile(config: &Config, env: &dyn Env, name: &str, report: &mut Report
                     );
                 }
             }
+        }
+    }
+}
+
+/// The cached sessions of a working chain's hops (the aws CLI's and ours are the same files).
+fn check_cache(
+    config: &Config,
+    env: &dyn Env,
+    fs: &dyn Fs,
+    name: &str,
+    now: OffsetDateTime,
+    report: &mut Report,
+) {
+    let args = Args {
+        profile: Some(name.to_owned()),
+        ..Args::default()
+    };
+    let (Ok(chain), Some(home)) = (resolve::credentials(config, env, &args), env.home()) else {
+        return;
+    };
+    let dir = format!("{}/.aws/cli/cache", home.trim_end_matches('/'));
+    for hop in &chain.hops {
+        let path = format!("{dir}/{}", cache::file_name(hop));
+        let Ok(Some(bytes)) = fs.read(&path) else {
+            continue;
+        };
+        let entry = String::from_utf8(bytes)
+            .ok()
+            .and_then(|t| cache::Entry::from_json(&t));
+        let Some(entry) = entry else {
+            report.push(
+                Severity::Warning,
+                format!(
+                    "profile {name}: the cached session {path} is not readable; it will be replaced"
+                ),
+            );
+            continue;
+        };
+        let until = entry.credentials.expiration.clone();
+        match entry.expiration() {
+            Some(end) if entry.is_fresh(now) => report.push(
+                Severity::Ok,
+                format!(
+                    "profile {name}: cached session for {} until {until} ({} min left)",
+                    hop.role_arn,
+                    (end - now).whole_minutes()
+                ),
+            ),
+            Some(end) if end > now => report.push(
+                Severity::Warning,
+                format!(
+                    "profile {name}: the cached session for {} ends at {until}, under 15 minutes away; the next command assumes the role again",
+                    hop.role_arn
+                ),
+            ),
+            _ => report.push(
+                Severity::Warning,
+                format!(
+                    "profile {name}: the cached session for {} expired at {until}; the next command assumes the role again",
+                    hop.role_arn
+                ),
+            ),
         }
     }
 }

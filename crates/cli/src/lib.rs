@@ -12,6 +12,7 @@ pub mod cache;
 pub mod config;
 pub mod doctor;
 pub mod os;
+pub mod process;
 mod python;
 
 pub use config::resolve::{Base, Chain, Hop, StaticSource};

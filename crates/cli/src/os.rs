@@ -35,3 +35,27 @@ impl Fs for OsFs {
         std::fs::read(p).map(Some).map_err(|e| e.to_string())
     }
 }
+
+/// Runs a `credential_process` command line (split as botocore splits it) and judges its
+/// output; the error is botocore's text where it has one.
+pub fn run_process(
+    command: &str,
+    profile_account_id: Option<&str>,
+) -> Result<crate::process::ProcessCredentials, String> {
+    let argv = crate::process::argv(command)
+        .ok_or_else(|| format!("credential_process cannot be split: {command}"))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| "credential_process is empty".to_owned())?;
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("credential_process {program}: {e}"))?;
+    crate::process::parse_output(
+        out.status.success(),
+        &out.stdout,
+        &out.stderr,
+        profile_account_id,
+    )
+}

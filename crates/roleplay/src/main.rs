@@ -78,6 +78,7 @@ fn doctor_command(args: &DoctorArgs) -> std::process::ExitCode {
         &roleplay_cli::os::OsEnv,
         &roleplay_cli::os::OsFs,
         args.profile.as_deref(),
+        time::OffsetDateTime::now_utc(),
     );
     let mut out = std::io::stdout().lock();
     for finding in &report.findings {

@@ -13,5 +13,6 @@
 
 mod cache;
 mod oracle;
+mod process;
 mod props;
 mod vectors;

@@ -31,6 +31,6 @@ proptest! {
         let loaded = roleplay_cli::config::load(&env, &files);
         let args = Args { profile, ..Args::default() };
         let _ = roleplay_cli::config::resolve(&loaded, &env, &args);
-        let _ = roleplay_cli::doctor::check(&env, &files, None);
+        let _ = roleplay_cli::doctor::check(&env, &files, None, time::macros::datetime!(2026-11-27 22:00 UTC));
     }
 }

@@ -25,9 +25,22 @@ struct Doctor {
 }
 
 fn doctor(config: &str, credentials: &str, args: &[&str]) -> Doctor {
+    doctor_with_cache(config, credentials, args, &[])
+}
+
+/// `cache`: (file name, content) pairs for `~/.aws/cli/cache`.
+fn doctor_with_cache(
+    config: &str,
+    credentials: &str,
+    args: &[&str],
+    cache: &[(&str, String)],
+) -> Doctor {
     let home = tempfile::tempdir().unwrap();
     let aws = home.path().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::create_dir_all(aws.join("cli/cache")).unwrap();
+    for (name, text) in cache {
+        std::fs::write(aws.join("cli/cache").join(name), text).unwrap();
+    }
     std::fs::write(aws.join("config"), config).unwrap();
     std::fs::write(aws.join("credentials"), credentials).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roleplay"));
@@ -161,6 +174,50 @@ fn an_unparsable_file_names_its_line() {
         d.lines
             .iter()
             .any(|l| l.contains("/.aws/config:3: section 'profile a' already exists")),
+        "{:#?}",
+        d.lines
+    );
+}
+
+/// A session the aws CLI cached for the how-to's role (its file name is the sha1 of
+/// `{"RoleArn": "arn:aws:iam::345345345345:role/accounta"}`, computed by Python).
+fn cached_session(expiration: &str) -> (&'static str, String) {
+    (
+        "db7ccf74ddac68bc7f3ad6b5cdd5e2595ce4b8ca.json",
+        format!(
+            r#"{{"Credentials": {{"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "{expiration}", "AccountId": "345345345345"}}, "AssumedRoleUser": {{"AssumedRoleId": "AROAEXAMPLE:botocore-session-1", "Arn": "arn:aws:sts::345345345345:assumed-role/accounta/botocore-session-1"}}, "ResponseMetadata": {{"RequestId": "r", "HTTPStatusCode": 200, "HTTPHeaders": {{}}, "RetryAttempts": 0}}}}"#
+        ),
+    )
+}
+
+#[test]
+fn cached_sessions_are_reported_fresh_or_expired() {
+    let fixed = BROKEN_CONFIG.replace("source_profile = accounta", "source_profile = account-a");
+    let format = &time::format_description::well_known::Rfc3339;
+    let now = time::OffsetDateTime::now_utc();
+    let later = (now + time::Duration::hours(1)).format(format).unwrap();
+    let d = doctor_with_cache(
+        &fixed,
+        CREDENTIALS,
+        &["--profile", "accountb"],
+        &[cached_session(&later)],
+    );
+    assert_eq!(d.code, 0, "{:#?}", d.lines);
+    assert!(
+        d.lines.iter().any(|l| l.starts_with(&format!("ok: profile accountb: cached session for arn:aws:iam::345345345345:role/accounta until {later}"))),
+        "{:#?}",
+        d.lines
+    );
+
+    let d = doctor_with_cache(
+        &fixed,
+        CREDENTIALS,
+        &["--profile", "accountb"],
+        &[cached_session("2020-01-01T00:00:00Z")],
+    );
+    assert_eq!(d.code, 0, "an expired cache breaks nothing: {:#?}", d.lines);
+    assert!(
+        d.lines.iter().any(|l| l == "warning: profile accountb: the cached session for arn:aws:iam::345345345345:role/accounta expired at 2020-01-01T00:00:00Z; the next command assumes the role again"),
         "{:#?}",
         d.lines
     );
