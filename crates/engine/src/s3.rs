@@ -6,7 +6,14 @@
 //! one account and both must allow across accounts. Bodies are written by the caller into
 //! the blob store first; metadata is committed after (see `put_object`).
 
-use crate::authz::Check;
+mod access;
+mod config;
+
+pub use access::{
+    ALL_USERS, AUTHENTICATED_USERS, Grant, Grantee, LOG_DELIVERY, is_public_acl, is_public_policy,
+};
+pub use config::{AclRequest, AclView, DeleteOutcome, GranteeSpec, PutExtras, validate_tags};
+
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo, write_error};
@@ -31,7 +38,8 @@ pub struct S3Error {
     pub status: u16,
     /// The message S3 writes.
     pub message: String,
-    /// Extra elements of the error body (`BucketName`, `Key`).
+    /// Extra elements of the error body (`BucketName`, `Key`); lowercase names are response
+    /// headers instead (`x-amz-delete-marker`, `allow`).
     pub extra: Vec<(&'static str, String)>,
 }
 
@@ -44,6 +52,12 @@ impl S3Error {
             message: message.into(),
             extra: Vec::new(),
         }
+    }
+
+    fn header(mut self, name: &'static str, value: &str) -> Self {
+        debug_assert!(name.starts_with(|c: char| c.is_ascii_lowercase()));
+        self.extra.push((name, value.to_owned()));
+        self
     }
 
     fn with(mut self, name: &'static str, value: &str) -> Self {
@@ -164,30 +178,7 @@ impl Engine {
         bucket: Option<&Bucket>,
         ctx: &Context,
     ) -> Result<(), S3Error> {
-        let resource_policy = bucket
-            .and_then(|b| b.policy.as_ref().map(|p| (b, p)))
-            .and_then(|(b, text)| {
-                self.policies
-                    .get(PolicyKind::Resource, &format!("{}#policy", b.name), text)
-            });
-        let anonymous;
-        let caller = match (id, bucket) {
-            (Some(id), _) => id,
-            (None, Some(b)) => {
-                anonymous = Identity::anonymous(b.owner.clone());
-                &anonymous
-            }
-            (None, None) => return Err(S3Error::access_denied()),
-        };
-        let account = bucket.map_or(caller.account.as_str(), |b| b.owner.as_str());
-        let check = Check {
-            action,
-            resource,
-            resource_account: account,
-            resource_policy,
-        };
-        self.require(tx, caller, &check, ctx)
-            .map_err(|_| S3Error::access_denied())
+        self.s3_decide(tx, id, action, resource, bucket, None, ctx)
     }
 
     fn bucket(&self, tx: &dyn ReadTx, name: &str) -> Result<Bucket, S3Error> {
@@ -332,6 +323,7 @@ impl Engine {
                     "The specified method is not allowed against this resource.",
                 ));
             }
+            self.refuse_public_policy(id, &bucket, text)?;
             self.principals_exist(tx, &policy)
                 .map_err(|_| S3Error::new("MalformedPolicy", 400, "Invalid principal in policy"))?;
             bucket.policy = Some(text.to_owned());
@@ -510,28 +502,45 @@ impl Engine {
     ) -> Result<ObjectVersion, S3Error> {
         self.store.read(|tx| {
             let bucket = self.bucket(tx, name)?;
-            let ctx = self.s3_context(id, info);
+            let found = tx.get_object(name, key, version)?;
+            let mut ctx = self.s3_context(id, info);
+            if let Some(o) = &found {
+                config::existing_tags(&mut ctx, &o.tags);
+            }
             let action = if version.is_some() {
                 "s3:GetObjectVersion"
             } else {
                 "s3:GetObject"
             };
-            self.s3_check(
+            self.s3_decide(
                 tx,
                 id,
                 action,
                 &format!("arn:aws:s3:::{name}/{key}"),
                 Some(&bucket),
+                found.as_ref(),
                 &ctx,
             )?;
-            match tx.get_object(name, key, version)? {
-                Some(v) if v.delete_marker && version.is_some() => Err(S3Error::new(
+            match found {
+                Some(v) if !v.delete_marker => Ok(v),
+                Some(v) if version.is_some() => Err(S3Error::new(
                     "MethodNotAllowed",
                     405,
                     "The specified method is not allowed against this resource.",
-                )),
-                Some(v) if !v.delete_marker => Ok(v),
-                _ => {
+                )
+                .with("Method", "GET")
+                .with("ResourceType", "DeleteMarker")
+                .header("x-amz-delete-marker", "true")
+                .header("x-amz-version-id", &v.version_id)
+                .header("allow", "DELETE")),
+                None if version.is_some() => Err(S3Error::new(
+                    "NoSuchVersion",
+                    404,
+                    "The specified version does not exist.",
+                )
+                .with("Key", key)
+                .with("VersionId", version.unwrap_or_default())),
+                marker => {
                     let mut list_ctx = ctx.clone();
                     list_ctx.insert("s3:prefix", key);
                     let may_list = self
@@ -544,10 +553,16 @@ impl Engine {
                             &list_ctx,
                         )
                         .is_ok();
-                    Err(if may_list {
+                    let e = if may_list {
                         S3Error::no_such_key(key)
                     } else {
                         S3Error::access_denied()
+                    };
+                    Err(match marker {
+                        Some(m) => e
+                            .header("x-amz-delete-marker", "true")
+                            .header("x-amz-version-id", &m.version_id),
+                        None => e,
                     })
                 }
             }

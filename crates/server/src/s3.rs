@@ -26,6 +26,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod config;
+
 const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 /// Bodies of bucket-level requests (configuration XML, policies).
 const MAX_CONFIG_BODY: usize = 64 * 1024;
@@ -39,7 +41,13 @@ struct Ctx<'a> {
 }
 
 fn error_response(e: &S3Error, rid: &str, head: bool) -> Response {
-    let extra: Vec<(&str, &str)> = e.extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let is_header = |k: &str| k.starts_with(|c: char| c.is_ascii_lowercase());
+    let extra: Vec<(&str, &str)> = e
+        .extra
+        .iter()
+        .filter(|(k, _)| !is_header(k))
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
     let body = roleplay_wire::envelope::s3_error(&roleplay_wire::envelope::S3Error {
         code: e.code,
         message: &e.message,
@@ -58,6 +66,11 @@ fn error_response(e: &S3Error, rid: &str, head: bool) -> Response {
         HeaderValue::from_static("application/xml"),
     );
     request_headers(r.headers_mut(), rid);
+    for (name, value) in e.extra.iter().filter(|(k, _)| is_header(k)) {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(*name, v);
+        }
+    }
     r
 }
 
@@ -337,9 +350,11 @@ async fn serve(
                 .await
                 .map_err(|e| fail(e, who.clone()))?;
             let region = location_constraint(&config).map_err(|e| fail(e, who.clone()))?;
+            let extras = config::create_extras(parts).map_err(|e| fail(e, who.clone()))?;
             blocking(Box::new(move || {
                 let region = region.unwrap_or_else(|| "us-east-1".into());
                 engine.create_bucket(&id, &info, &bucket, &region)?;
+                config::apply_create_extras(&engine, &id, &info, &bucket, extras)?;
                 let mut r = empty(StatusCode::OK, &rid_s);
                 if let Ok(v) = HeaderValue::from_str(&format!("/{bucket}")) {
                     r.headers_mut().insert(header::LOCATION, v);
@@ -588,14 +603,45 @@ async fn serve(
         }
         S3Op::DeleteObject => {
             let blobs = engine.blobs().clone();
+            let version = query
+                .iter()
+                .find(|(k, _)| k == "versionId")
+                .map(|(_, v)| v.clone());
             blocking(Box::new(move || {
-                let released = engine.delete_object(id.as_ref(), &info, &bucket, &key)?;
-                if let Err(e) = blobs.delete_all(&released) {
+                let done = engine.delete_object_version(
+                    id.as_ref(),
+                    &info,
+                    &bucket,
+                    &key,
+                    version.as_deref(),
+                )?;
+                if let Err(e) = blobs.delete_all(&done.released) {
                     tracing::warn!(error = %e, "deleting released blobs failed");
                 }
-                Ok(empty(StatusCode::NO_CONTENT, &rid_s))
+                let mut r = empty(StatusCode::NO_CONTENT, &rid_s);
+                if let Some(v) = done.version_id.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                    r.headers_mut().insert("x-amz-version-id", v);
+                }
+                if done.delete_marker {
+                    r.headers_mut()
+                        .insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+                }
+                Ok(r)
             }))
             .await
+        }
+        op if config::handles(op) => {
+            let request = config::Request {
+                op,
+                engine,
+                id,
+                info,
+                bucket,
+                key,
+                query,
+                rid: rid_s,
+            };
+            config::serve(request, parts, body).await
         }
         _ => Err(S3Error::new(
             "NotImplemented",
@@ -737,6 +783,9 @@ fn get_response(
     set("accept-ranges", "bytes");
     if o.version_id != roleplay_store::NULL_VERSION {
         set("x-amz-version-id", &o.version_id);
+    }
+    if !o.tags.is_empty() {
+        set("x-amz-tagging-count", &o.tags.len().to_string());
     }
     if not_modified {
         *r.status_mut() = StatusCode::NOT_MODIFIED;
@@ -938,7 +987,9 @@ async fn put_object(
     }
     // Authorized before a byte of the body is read.
     let engine = ctx.state.engine.clone();
-    {
+    let extras = config::put_extras(parts)?;
+    let object_tags = extras.tags.clone();
+    let grants = {
         let (engine, id, info, bucket, key) = (
             engine.clone(),
             id.clone(),
@@ -947,11 +998,11 @@ async fn put_object(
             key.to_owned(),
         );
         tokio::task::spawn_blocking(move || {
-            engine.authorize_put_object(id.as_ref(), &info, &bucket, &key)
+            engine.authorize_put(id.as_ref(), &info, &bucket, &key, &extras)
         })
         .await
-        .map_err(|_| internal())??;
-    }
+        .map_err(|_| internal())??
+    };
     let payload = verified
         .as_ref()
         .and_then(|(c, _)| c.content_sha256.clone());
@@ -1112,7 +1163,7 @@ async fn put_object(
             })
             .collect(),
         checksums: stored.clone(),
-        tags: Vec::new(),
+        tags: object_tags,
     };
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
@@ -1135,6 +1186,17 @@ async fn put_object(
     };
     if let Err(e) = blobs.delete_all(&released) {
         tracing::warn!(error = %e, "deleting replaced blobs failed");
+    }
+    if let Some(grants) = grants {
+        let (engine, bucket, key, v) = (
+            engine.clone(),
+            bucket.to_owned(),
+            key.to_owned(),
+            version.version_id.clone(),
+        );
+        tokio::task::spawn_blocking(move || engine.set_object_acl(&bucket, &key, &v, &grants))
+            .await
+            .map_err(|_| internal())??;
     }
     let mut r = empty(StatusCode::OK, &rid);
     let h = r.headers_mut();

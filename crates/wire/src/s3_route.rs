@@ -75,6 +75,24 @@ pub enum S3Op {
     AbortMultipartUpload,
     /// `GET /bucket/key?uploadId=U`.
     ListParts,
+    /// `GET /bucket?acl`.
+    GetBucketAcl,
+    /// `PUT /bucket?acl`.
+    PutBucketAcl,
+    /// `GET /bucket/key?acl`.
+    GetObjectAcl,
+    /// `PUT /bucket/key?acl`.
+    PutObjectAcl,
+    /// `GET /bucket?ownershipControls`.
+    GetBucketOwnershipControls,
+    /// `PUT /bucket?ownershipControls`.
+    PutBucketOwnershipControls,
+    /// `GET /bucket?publicAccessBlock`.
+    GetPublicAccessBlock,
+    /// `PUT /bucket?publicAccessBlock`.
+    PutPublicAccessBlock,
+    /// `DELETE /bucket?publicAccessBlock`.
+    DeletePublicAccessBlock,
 }
 
 impl S3Op {
@@ -115,6 +133,15 @@ impl S3Op {
             CompleteMultipartUpload => "CompleteMultipartUpload",
             AbortMultipartUpload => "AbortMultipartUpload",
             ListParts => "ListParts",
+            GetBucketAcl => "GetBucketAcl",
+            PutBucketAcl => "PutBucketAcl",
+            GetObjectAcl => "GetObjectAcl",
+            PutObjectAcl => "PutObjectAcl",
+            GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            PutBucketOwnershipControls => "PutBucketOwnershipControls",
+            GetPublicAccessBlock => "GetPublicAccessBlock",
+            PutPublicAccessBlock => "PutPublicAccessBlock",
+            DeletePublicAccessBlock => "DeletePublicAccessBlock",
         }
     }
 }
@@ -237,6 +264,13 @@ pub fn route(
         (true, false, "PUT") if q("tagging") => PutBucketTagging,
         (true, false, "GET") if q("tagging") => GetBucketTagging,
         (true, false, "DELETE") if q("tagging") => DeleteBucketTagging,
+        (true, false, "GET") if q("acl") => GetBucketAcl,
+        (true, false, "PUT") if q("acl") => PutBucketAcl,
+        (true, false, "GET") if q("ownershipControls") => GetBucketOwnershipControls,
+        (true, false, "PUT") if q("ownershipControls") => PutBucketOwnershipControls,
+        (true, false, "GET") if q("publicAccessBlock") => GetPublicAccessBlock,
+        (true, false, "PUT") if q("publicAccessBlock") => PutPublicAccessBlock,
+        (true, false, "DELETE") if q("publicAccessBlock") => DeletePublicAccessBlock,
         (true, false, "GET") if q("location") => GetBucketLocation,
         (true, false, "GET") if q("versions") => ListObjectVersions,
         (true, false, "GET") if q("uploads") => ListMultipartUploads,
@@ -246,6 +280,8 @@ pub fn route(
         (true, false, "PUT") if query.is_empty() => CreateBucket,
         (true, false, "HEAD") => HeadBucket,
         (true, false, "DELETE") if query.is_empty() => DeleteBucket,
+        (true, true, "GET") if q("acl") => GetObjectAcl,
+        (true, true, "PUT") if q("acl") => PutObjectAcl,
         (true, true, "PUT") if q("tagging") => PutObjectTagging,
         (true, true, "GET") if q("tagging") => GetObjectTagging,
         (true, true, "DELETE") if q("tagging") => DeleteObjectTagging,

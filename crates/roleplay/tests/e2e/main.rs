@@ -16,4 +16,5 @@ mod doctor;
 mod harness;
 mod restart;
 mod s3;
+mod s3_versioning;
 mod story;
