@@ -154,7 +154,16 @@ fn check_profile(config: &Config, env: &dyn Env, name: &str, report: &mut Report
     match resolve::credentials(config, env, &args) {
         Err(e) => {
             let hint = suggestion(config, &e);
-            report.push(Severity::Error, format!("profile {name}: {e}{hint}"));
+            let text = e.to_string();
+            let stop = if hint.is_empty() || text.ends_with('.') {
+                ""
+            } else {
+                "."
+            };
+            report.push(
+                Severity::Error,
+                format!("profile {name}: {text}{stop}{hint}"),
+            );
         }
         Ok(chain) => {
             report.push(

@@ -105,6 +105,15 @@ fn one_profile_at_a_time() {
             .iter()
             .any(|l| l.contains("Did you mean \"account-a\"?"))
     );
+
+    let missing = doctor(BROKEN_CONFIG, CREDENTIALS, &["--profile", "acount-a"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.lines.iter().any(|l| l
+            == "error: profile acount-a: The config profile (acount-a) could not be found. Did you mean \"account-a\"?"),
+        "{:#?}",
+        missing.lines
+    );
 }
 
 #[test]
