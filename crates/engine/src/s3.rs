@@ -26,6 +26,10 @@ use roleplay_types::AccountId;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+pub mod copy;
+pub mod delete_objects;
+pub mod multipart;
+
 /// The largest bucket policy S3 accepts, in bytes.
 const BUCKET_POLICY_SIZE: usize = 20 * 1024;
 

@@ -15,18 +15,19 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use roleplay_engine::s3::{ListInput, ObjectMeta, S3Error, canonical_id};
 use roleplay_engine::{ApiError, ErrorCode, Identity, RequestInfo};
-use roleplay_sigv4::{
-    AuthKind, ChunkedDecoder, ChunkedLimits, ContentSha256, RequestView, SigV4Error,
-    SigningSettings, Verified, parse, verify,
-};
-use roleplay_store::{Checksums, CommittedBlob, ObjectVersion};
+use roleplay_sigv4::{RequestView, SigV4Error, SigningSettings, Verified, parse, verify};
+use roleplay_store::{CommittedBlob, ObjectVersion};
 use roleplay_wire::s3_route::{RouteError, S3Op, route};
 use roleplay_wire::xml::XmlWriter;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod body;
 mod config;
+mod copy;
+mod delete_objects;
+mod multipart;
 
 const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 /// Bodies of bucket-level requests (configuration XML, policies).
@@ -643,6 +644,31 @@ async fn serve(
             };
             config::serve(request, parts, body).await
         }
+        S3Op::CreateMultipartUpload
+        | S3Op::UploadPart
+        | S3Op::UploadPartCopy
+        | S3Op::CompleteMultipartUpload
+        | S3Op::AbortMultipartUpload
+        | S3Op::ListParts
+        | S3Op::ListMultipartUploads => {
+            multipart::handle(multipart::Request {
+                ctx: &ctx,
+                op: route.op,
+                id,
+                info,
+                parts,
+                body,
+                bucket: &bucket,
+                key: &key,
+                query: &query,
+                verified,
+            })
+            .await
+        }
+        S3Op::CopyObject => copy::copy_object(&ctx, id, info, parts, (&bucket, &key)).await,
+        S3Op::DeleteObjects => {
+            delete_objects::delete_objects(&ctx, id, info, parts, body, &bucket, verified).await
+        }
         _ => Err(S3Error::new(
             "NotImplemented",
             501,
@@ -942,16 +968,6 @@ fn parse_range(value: &str, size: u64) -> RangeSpec {
     }
 }
 
-fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
-    ["crc32", "crc32c", "sha1", "sha256"]
-        .iter()
-        .filter_map(|a| {
-            header_str(parts, &format!("x-amz-checksum-{a}"))
-                .map(|v| ((*a).to_owned(), v.to_owned()))
-        })
-        .collect()
-}
-
 fn computed_checksum(blob: &CommittedBlob, algorithm: &str) -> Option<String> {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     match algorithm {
@@ -1003,167 +1019,18 @@ async fn put_object(
         .await
         .map_err(|_| internal())??
     };
-    let payload = verified
-        .as_ref()
-        .and_then(|(c, _)| c.content_sha256.clone());
-    let mut decoder = match &payload {
-        Some(
-            p @ (ContentSha256::StreamingSigned
-            | ContentSha256::StreamingSignedTrailer
-            | ContentSha256::StreamingUnsignedTrailer),
-        ) => Some(
-            ChunkedDecoder::new(
-                p,
-                verified.as_ref().map(|(_, v)| v),
-                ChunkedLimits::default(),
-            )
-            .map_err(|e| S3Error::new("InvalidRequest", 400, e.to_string()))?,
-        ),
-        _ => None,
-    };
-    let expected_sha256 = match &payload {
-        Some(ContentSha256::Sha256(h)) => Some(h.clone()),
-        _ => None,
-    };
-    let presigned = verified
-        .as_ref()
-        .is_some_and(|(c, _)| matches!(c.kind, AuthKind::Presigned { .. }));
-    let _ = presigned;
-    let claimed = checksum_headers(parts);
-    let trailer_algorithm = header_str(parts, "x-amz-trailer")
-        .map(|t| t.trim().trim_start_matches("x-amz-checksum-").to_owned());
-    let wanted =
-        |a: &str| claimed.iter().any(|(k, _)| k == a) || trailer_algorithm.as_deref() == Some(a);
-    let checksums = Checksums {
-        sha256: expected_sha256.is_some() || wanted("sha256"),
-        sha1: wanted("sha1"),
-        crc32: wanted("crc32"),
-        crc32c: wanted("crc32c"),
-    };
     let blobs = engine.blobs().clone();
-    let mut writer = blobs.begin(checksums).map_err(|_| internal())?;
-
-    // Stream the body: frames in, decoded bytes into the blob, memory bounded by one frame.
-    let mut body = body;
-    let mut total: u64 = 0;
-    let mut decoded = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| S3Error::new("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header"))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        let bytes: &[u8] = match decoder.as_mut() {
-            Some(d) => {
-                decoded.clear();
-                d.feed(&data, &mut decoded)
-                    .map_err(|e| S3Error::new(chunk_code(e.code()), 400, e.to_string()))?;
-                &decoded
-            }
-            None => &data,
-        };
-        total += bytes.len() as u64;
-        if total > MAX_PUT {
-            return Err(S3Error::new(
-                "EntityTooLarge",
-                400,
-                "Your proposed upload exceeds the maximum allowed size",
-            ));
-        }
-        // Writes land in a 256 KiB buffer; the file write is brief.
-        writer.write_all(bytes).map_err(|_| internal())?;
-    }
-    let trailers = match decoder {
-        Some(d) => d
-            .finish()
-            .map_err(|e| S3Error::new(chunk_code(e.code()), 400, e.to_string()))?,
-        None => Vec::new(),
-    };
-    if decoder_declared_mismatch(parts, total) {
-        return Err(S3Error::new(
-            "IncompleteBody",
-            400,
-            "You did not provide the number of bytes specified by the Content-Length HTTP header",
-        ));
-    }
-    let blob = tokio::task::spawn_blocking(move || writer.commit())
-        .await
-        .map_err(|_| internal())?
-        .map_err(|_| internal())?;
+    let body::Received {
+        blob,
+        checksums: stored,
+    } = body::receive_body(&blobs, parts, body, verified.as_ref(), MAX_PUT).await?;
     let discard = |blobs: &roleplay_store::BlobStore, blob: &CommittedBlob| {
         let _ = blobs.delete(&blob.id);
     };
-    if let (Some(expected), Some(actual)) = (&expected_sha256, blob.sha256) {
-        let actual: String = actual.iter().map(|b| format!("{b:02x}")).collect();
-        if *expected != actual {
-            discard(&blobs, &blob);
-            return Err(S3Error::new(
-                "XAmzContentSHA256Mismatch",
-                400,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ));
-        }
-    }
-    if let Some(md5) = header_str(parts, "content-md5") {
-        let ok = base64::engine::general_purpose::STANDARD
-            .decode(md5.trim())
-            .ok()
-            .is_some_and(|d| d == blob.md5);
-        if !ok {
-            discard(&blobs, &blob);
-            return Err(S3Error::new(
-                "BadDigest",
-                400,
-                "The Content-MD5 you specified did not match what we received.",
-            ));
-        }
-    }
-    let mut stored = std::collections::BTreeMap::new();
-    let trailer_claims = trailers.iter().filter_map(|t| {
-        t.name
-            .strip_prefix("x-amz-checksum-")
-            .map(|a| (a.to_owned(), t.value.clone()))
-    });
-    for (algorithm, value) in claimed.into_iter().chain(trailer_claims) {
-        match computed_checksum(&blob, &algorithm) {
-            Some(actual) if actual == value => {
-                stored.insert(algorithm.to_ascii_uppercase(), actual);
-            }
-            _ => {
-                discard(&blobs, &blob);
-                return Err(S3Error::new(
-                    "BadDigest",
-                    400,
-                    format!(
-                        "The {} you specified did not match the calculated checksum.",
-                        algorithm.to_ascii_uppercase()
-                    ),
-                ));
-            }
-        }
-    }
     let meta = ObjectMeta {
-        headers: roleplay_store::ContentHeaders {
-            content_type: header_str(parts, "content-type").map(str::to_owned),
-            content_encoding: header_str(parts, "content-encoding")
-                .filter(|e| !e.contains("aws-chunked"))
-                .map(str::to_owned),
-            content_disposition: header_str(parts, "content-disposition").map(str::to_owned),
-            content_language: header_str(parts, "content-language").map(str::to_owned),
-            cache_control: header_str(parts, "cache-control").map(str::to_owned),
-            expires: header_str(parts, "expires").map(str::to_owned),
-        },
-        metadata: parts
-            .headers
-            .iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.as_str().strip_prefix("x-amz-meta-")?.to_owned(),
-                    v.to_str().ok()?.to_owned(),
-                ))
-            })
-            .collect(),
         checksums: stored.clone(),
         tags: object_tags,
+        ..copy::request_meta(parts)
     };
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());

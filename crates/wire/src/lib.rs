@@ -1,6 +1,7 @@
 //! The wire formats of roleplay's AWS APIs, written once: decoding of aws-query form bodies and
-//! query strings ([`query`]), the project's only XML writer ([`xml`]), the IAM/STS query
-//! envelopes and the S3 error body ([`envelope`]), and the timestamp formats ([`time`]).
+//! query strings ([`query`]), the project's only XML writer ([`xml`]) and a strict reader for
+//! small request bodies ([`xml_read`]), the IAM/STS query envelopes and the S3 error body
+//! ([`envelope`]), S3 routing ([`s3_route`]), and the timestamp formats ([`time`]).
 //!
 //! Pure: no I/O, no clock, no environment. Request ids and times are passed in.
 //!
@@ -23,3 +24,4 @@ pub mod query;
 pub mod s3_route;
 pub mod time;
 pub mod xml;
+pub mod xml_read;

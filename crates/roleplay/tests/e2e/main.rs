@@ -16,5 +16,6 @@ mod doctor;
 mod harness;
 mod restart;
 mod s3;
+mod s3_multipart;
 mod s3_versioning;
 mod story;
