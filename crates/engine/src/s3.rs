@@ -230,7 +230,14 @@ impl Engine {
                 }
                 .with("BucketName", name));
             }
-            let bucket = new_bucket(name, &id.account, region, info.now);
+            let mut bucket = new_bucket(name, &id.account, region, info.now);
+            // Buckets created since April 2023 block public access until told otherwise.
+            bucket.public_access_block = Some(roleplay_store::PublicAccessBlock {
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+            });
             tx.create_bucket(&bucket).map_err(|_| S3Error::internal())?;
             Ok(bucket)
         })

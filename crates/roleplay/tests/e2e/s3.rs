@@ -288,6 +288,16 @@ fn bucket_policies_decide_across_accounts_and_for_anonymous_callers() {
         "public.json",
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-b/*"}]}"#,
     );
+    // New buckets block public policies, as at S3.
+    sb.aws(&[
+        "s3api",
+        "delete-public-access-block",
+        "--bucket",
+        "shared-b",
+        "--profile",
+        "b-root",
+    ])
+    .json();
     sb.aws(&[
         "s3api",
         "put-bucket-policy",

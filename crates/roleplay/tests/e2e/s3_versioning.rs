@@ -510,15 +510,17 @@ fn acls_are_off_by_default_and_decide_once_ownership_allows_them() {
         ],
     )
     .json();
-    put(
+    // New buckets block public ACLs until the block is lifted.
+    let public_put = ["--acl", "public-read"];
+    put(&sb, "b", "acl-b", "public.txt", "hi", &public_put).error("AccessDenied");
+    s3api(
         &sb,
         "b",
-        "acl-b",
-        "public.txt",
-        "hi",
-        &["--acl", "public-read"],
+        "delete-public-access-block",
+        &["--bucket", "acl-b"],
     )
     .json();
+    put(&sb, "b", "acl-b", "public.txt", "hi", &public_put).json();
     let url = format!("{}/acl-b/public.txt", server.endpoint());
     assert_eq!(anonymous_get(&url), 200);
     assert_eq!(
@@ -670,6 +672,27 @@ fn acls_are_off_by_default_and_decide_once_ownership_allows_them() {
             "authenticated-read",
         ],
     )
+    .error("InvalidBucketAclWithBlockPublicAccessError");
+    s3api(
+        &sb,
+        "b",
+        "create-bucket",
+        &["--bucket", "acl-c", "--object-ownership", "ObjectWriter"],
+    )
+    .json();
+    s3api(
+        &sb,
+        "b",
+        "delete-public-access-block",
+        &["--bucket", "acl-c"],
+    )
+    .json();
+    s3api(
+        &sb,
+        "b",
+        "put-bucket-acl",
+        &["--bucket", "acl-c", "--acl", "authenticated-read"],
+    )
     .json();
     let own = s3api(
         &sb,
@@ -692,6 +715,23 @@ fn the_public_access_block_refuses_and_restricts_public_policies() {
     let (server, sb) = setup();
     s3api(&sb, "b", "create-bucket", &["--bucket", "pab-b"]).json();
     put(&sb, "b", "pab-b", "o.txt", "hello", &[]).json();
+    // New buckets block public access.
+    let got = s3api(&sb, "b", "get-public-access-block", &["--bucket", "pab-b"]).json();
+    for flag in [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(got["PublicAccessBlockConfiguration"][flag], true, "{flag}");
+    }
+    s3api(
+        &sb,
+        "b",
+        "delete-public-access-block",
+        &["--bucket", "pab-b"],
+    )
+    .json();
     s3api(&sb, "b", "get-public-access-block", &["--bucket", "pab-b"])
         .error("NoSuchPublicAccessBlockConfiguration");
     s3api(

@@ -7,7 +7,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use roleplay_engine::s3::{
-    AclRequest, AclView, Grantee, GranteeSpec, PutExtras, S3Error, canonical_id,
+    ALL_USERS, AUTHENTICATED_USERS, AclRequest, AclView, Grantee, GranteeSpec, PutExtras, S3Error,
+    canonical_id,
 };
 use roleplay_engine::{Engine, Identity, RequestInfo};
 use roleplay_store::{
@@ -650,6 +651,23 @@ pub(super) fn create_extras(parts: &Parts) -> Result<CreateExtras, S3Error> {
             "InvalidBucketAclWithObjectOwnership",
             400,
             "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        ));
+    }
+    // A new bucket blocks public access, so a public ACL cannot come with it.
+    let public = match &acl {
+        Some(AclRequest::Canned(c)) => {
+            matches!(c.as_str(), "public-read" | "public-read-write" | "authenticated-read")
+        }
+        Some(AclRequest::Grants(g)) => g.iter().any(|(_, spec)| {
+            matches!(spec, GranteeSpec::Uri(u) if u == ALL_USERS || u == AUTHENTICATED_USERS)
+        }),
+        None => false,
+    };
+    if public {
+        return Err(S3Error::new(
+            "InvalidBucketAclWithBlockPublicAccessError",
+            400,
+            "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
         ));
     }
     Ok(CreateExtras { ownership, acl })
