@@ -1,0 +1,13 @@
+//! The load tool's pure parts: the loopback rule, percentiles, report formatting, /proc parsing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
+
+mod report;
+mod stats;
+mod target;
