@@ -8,7 +8,8 @@ use super::{ObjectMeta, S3Error, hex_of};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use roleplay_store::{
-    BlobId, NULL_VERSION, ObjectOwnership, ObjectVersion, ReadTx, StoreExt, Versioning, WriteError,
+    BlobId, NULL_VERSION, ObjectOwnership, ObjectVersion, ReadTx, StoreExt, Tag, Versioning,
+    WriteError,
 };
 
 /// Where a copy reads from (`x-amz-copy-source`).
@@ -20,6 +21,21 @@ pub struct CopySource {
     pub key: String,
     /// `?versionId=`, if given.
     pub version_id: Option<String>,
+}
+
+/// A check of the source version before anything is written (the
+/// `x-amz-copy-source-if-*` conditions).
+pub type SourceCheck<'a> = &'a (dyn Fn(&ObjectVersion) -> Result<(), S3Error> + Sync);
+
+/// The plain MD5 ETag of a multipart source's bytes, computed by the caller: a copy made
+/// by `CopyObject` is one piece, and S3 gives it the MD5 of its content. Used only while the
+/// source still has `source_etag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WholeEtag {
+    /// The source version's ETag when the MD5 was computed.
+    pub source_etag: String,
+    /// The MD5 of its bytes, quoted.
+    pub etag: String,
 }
 
 /// What the copy's metadata is (`x-amz-metadata-directive`).
@@ -79,12 +95,18 @@ impl Engine {
         id: Option<&Identity>,
         info: &RequestInfo,
         src: &CopySource,
+        check: SourceCheck<'_>,
     ) -> Result<ObjectVersion, S3Error> {
-        self.store
-            .read(|tx| self.copy_source_version(tx, id, info, src))
+        self.store.read(|tx| {
+            let v = self.copy_source_version(tx, id, info, src)?;
+            check(&v)?;
+            Ok(v)
+        })
     }
 
-    /// `CopyObject`. Returns the new version, the source version and the blobs released.
+    /// `CopyObject`. `tags` replaces the source's tags (`x-amz-tagging-directive: REPLACE`).
+    /// Returns the new version, the source version and the blobs released.
+    #[allow(clippy::too_many_arguments, reason = "the pieces of a copy request")]
     pub fn copy_object(
         &self,
         id: Option<&Identity>,
@@ -92,6 +114,9 @@ impl Engine {
         src: &CopySource,
         (name, key): (&str, &str),
         directive: &MetadataDirective,
+        tags: Option<&[Tag]>,
+        check: SourceCheck<'_>,
+        whole: Option<&WholeEtag>,
     ) -> Result<(ObjectVersion, ObjectVersion, Vec<BlobId>), S3Error> {
         let mut ids = [0u8; 16];
         self.ids.fill(&mut ids);
@@ -107,10 +132,12 @@ impl Engine {
                 Some(&bucket),
                 &ctx,
             )?;
+            check(&source)?;
             if src.bucket == name
                 && src.key == key
                 && src.version_id.is_none()
                 && matches!(directive, MetadataDirective::Copy)
+                && tags.is_none()
             {
                 return Err(S3Error::new(
                     "InvalidRequest",
@@ -118,16 +145,11 @@ impl Engine {
                     "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
                 ));
             }
-            let (headers, metadata, tags) = match directive {
-                MetadataDirective::Copy => (
-                    source.headers.clone(),
-                    source.metadata.clone(),
-                    source.tags.clone(),
-                ),
-                MetadataDirective::Replace(m) => {
-                    (m.headers.clone(), m.metadata.clone(), m.tags.clone())
-                }
+            let (headers, metadata) = match directive {
+                MetadataDirective::Copy => (source.headers.clone(), source.metadata.clone()),
+                MetadataDirective::Replace(m) => (m.headers.clone(), m.metadata.clone()),
             };
+            let tags = tags.map_or_else(|| source.tags.clone(), <[Tag]>::to_vec);
             let version = ObjectVersion {
                 bucket: name.to_owned(),
                 key: key.to_owned(),
@@ -138,7 +160,9 @@ impl Engine {
                 is_latest: true,
                 delete_marker: false,
                 size: source.size,
-                etag: source.etag.clone(),
+                etag: whole
+                    .filter(|w| w.source_etag == source.etag)
+                    .map_or_else(|| source.etag.clone(), |w| w.etag.clone()),
                 last_modified: info.now,
                 headers,
                 metadata,
@@ -150,7 +174,7 @@ impl Engine {
                 },
                 storage_class: "STANDARD".to_owned(),
                 acl: None,
-                parts_count: source.parts_count,
+                parts_count: None,
                 body: source.body.clone(),
             };
             let released = tx.put_object_version(&version).map_err(|e| match e {

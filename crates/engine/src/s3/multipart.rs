@@ -5,7 +5,7 @@
 //! object), listing uploads `s3:ListBucketMultipartUploads` on the bucket. Part bodies are
 //! written to blobs by the caller before [`Engine::commit_part`].
 
-use super::{ObjectMeta, S3Error, hex_of};
+use super::{Grant, ObjectMeta, S3Error, hex_of};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use base64::Engine as _;
@@ -91,7 +91,12 @@ impl Engine {
         }
     }
 
-    /// `CreateMultipartUpload`: a new upload with a random, URL-safe id.
+    /// `CreateMultipartUpload`: a new upload with a random, URL-safe id. `grants` is the
+    /// object ACL the completed object gets (from `authorize_put`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one value per attribute of the upload"
+    )]
     pub fn create_multipart_upload(
         &self,
         id: Option<&Identity>,
@@ -100,7 +105,12 @@ impl Engine {
         key: &str,
         meta: ObjectMeta,
         checksum_algorithm: Option<String>,
+        grants: Option<&[Grant]>,
     ) -> Result<MultipartUpload, S3Error> {
+        let acl = grants
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|_| S3Error::internal())?;
         let mut raw = [0u8; 48];
         self.ids.fill(&mut raw);
         let upload_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
@@ -131,7 +141,7 @@ impl Engine {
                 checksum_algorithm: checksum_algorithm.clone(),
                 tags: meta.tags.clone(),
                 storage_class: "STANDARD".to_owned(),
-                acl: None,
+                acl: acl.clone(),
             };
             tx.create_upload(&upload).map_err(|e| match e {
                 WriteError::NotFound(_) => S3Error::no_such_bucket(name),

@@ -213,7 +213,46 @@ fn large_files_go_up_in_parts_and_move_by_copy() {
             "b",
         ])
         .json();
-    assert!(copied["CopyObjectResult"]["ETag"].is_string(), "{copied}");
+    let etag = copied["CopyObjectResult"]["ETag"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The source conditions.
+    for (header, value) in [
+        ("--copy-source-if-match", "\"0123\""),
+        ("--copy-source-if-none-match", etag.as_str()),
+    ] {
+        sb.aws(&[
+            "s3api",
+            "copy-object",
+            "--bucket",
+            "mp-two",
+            "--key",
+            "conditional.txt",
+            "--copy-source",
+            "mp-two/elsewhere.txt",
+            header,
+            value,
+            "--profile",
+            "b",
+        ])
+        .error("PreconditionFailed");
+    }
+    sb.aws(&[
+        "s3api",
+        "copy-object",
+        "--bucket",
+        "mp-two",
+        "--key",
+        "conditional.txt",
+        "--copy-source",
+        "mp-two/elsewhere.txt",
+        "--copy-source-if-match",
+        &etag,
+        "--profile",
+        "b",
+    ])
+    .json();
     sb.aws(&[
         "s3api",
         "copy-object",
@@ -227,6 +266,48 @@ fn large_files_go_up_in_parts_and_move_by_copy() {
         "b",
     ])
     .error("InvalidRequest");
+    // Tags: replaced on request, else copied with the object.
+    ok(&sb.aws(&[
+        "s3api",
+        "copy-object",
+        "--bucket",
+        "mp-two",
+        "--key",
+        "tagged.txt",
+        "--copy-source",
+        "mp-two/elsewhere.txt",
+        "--tagging-directive",
+        "REPLACE",
+        "--tagging",
+        "team=blue",
+        "--profile",
+        "b",
+    ]));
+    ok(&sb.aws(&[
+        "s3api",
+        "copy-object",
+        "--bucket",
+        "mp-two",
+        "--key",
+        "tagged-copy.txt",
+        "--copy-source",
+        "mp-two/tagged.txt",
+        "--profile",
+        "b",
+    ]));
+    let tags = sb
+        .aws(&[
+            "s3api",
+            "get-object-tagging",
+            "--bucket",
+            "mp-two",
+            "--key",
+            "tagged-copy.txt",
+            "--profile",
+            "b",
+        ])
+        .json();
+    assert_eq!(tags["TagSet"][0]["Value"], "blue", "{tags}");
     sb.aws(&[
         "s3api",
         "copy-object",
@@ -675,8 +756,24 @@ fn completing_an_upload_enforces_order_size_and_etags() {
     ])
     .error("NoSuchUpload");
 
-    // A single small part is a valid (last) part.
-    let id = create("single");
+    // A single small part is a valid (last) part; tags given at creation land on the object.
+    let id = sb
+        .aws(&[
+            "s3api",
+            "create-multipart-upload",
+            "--bucket",
+            "parts-b",
+            "--key",
+            "single",
+            "--tagging",
+            "stage=final",
+            "--profile",
+            "b",
+        ])
+        .json()["UploadId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let e1 = upload_part("single", &id, "1");
     let done = complete(
         "single",
@@ -698,6 +795,49 @@ fn completing_an_upload_enforces_order_size_and_etags() {
         ])
         .json();
     assert_eq!(head["ContentLength"], 1024);
+    let tags = sb
+        .aws(&[
+            "s3api",
+            "get-object-tagging",
+            "--bucket",
+            "parts-b",
+            "--key",
+            "single",
+            "--profile",
+            "b",
+        ])
+        .json();
+    assert_eq!(tags["TagSet"][0]["Key"], "stage", "{tags}");
+    assert_eq!(tags["TagSet"][0]["Value"], "final", "{tags}");
+
+    // CopyObject makes a one-piece object: its ETag is the MD5 of the bytes, not "-N".
+    let copied = sb
+        .aws(&[
+            "s3api",
+            "copy-object",
+            "--bucket",
+            "parts-b",
+            "--key",
+            "single-copy",
+            "--copy-source",
+            "parts-b/single",
+            "--profile",
+            "b",
+        ])
+        .json();
+    // md5 of 1024 'x' bytes.
+    assert_eq!(
+        copied["CopyObjectResult"]["ETag"],
+        format!("\"{}\"", md5_of_1024_x()),
+        "{copied}"
+    );
+}
+
+fn md5_of_1024_x() -> String {
+    python(
+        "import hashlib; print(hashlib.md5(b'x' * 1024).hexdigest(), end='')",
+        &[],
+    )
 }
 
 #[test]

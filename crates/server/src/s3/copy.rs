@@ -1,15 +1,16 @@
 //! `CopyObject`: `x-amz-copy-source` parsed, both sides authorized by the engine, the
 //! copy sharing the source's blobs; `CopyObjectResult` XML.
 
-use super::{Ctx, S3_NS, header_str, internal, xml_response};
+use super::{Ctx, S3_NS, etag_matches, header_str, internal, xml_response};
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::Response;
-use roleplay_engine::s3::ObjectMeta;
+use md5::{Digest, Md5};
 use roleplay_engine::s3::S3Error;
-use roleplay_engine::s3::copy::{CopySource, MetadataDirective};
+use roleplay_engine::s3::copy::{CopySource, MetadataDirective, WholeEtag};
+use roleplay_engine::s3::{ObjectMeta, PutExtras};
 use roleplay_engine::{Identity, RequestInfo};
-use roleplay_store::NULL_VERSION;
+use roleplay_store::{NULL_VERSION, ObjectVersion};
 use roleplay_wire::xml::XmlWriter;
 
 /// The headers, user metadata and tags a write request gives its object.
@@ -87,6 +88,75 @@ pub(super) fn copy_source(parts: &Parts) -> Result<CopySource, S3Error> {
     })
 }
 
+/// The `x-amz-copy-source-if-*` headers, checked against the source version as S3 combines
+/// them: a matching `if-match` overrides `if-unmodified-since`, a failing `if-none-match`
+/// overrides `if-modified-since`.
+pub(super) fn source_conditions(
+    parts: &Parts,
+) -> impl Fn(&ObjectVersion) -> Result<(), S3Error> + Sync + Send + 'static {
+    let text = |n: &str| header_str(parts, n).map(str::to_owned);
+    let date =
+        |n: &str| header_str(parts, n).and_then(|v| roleplay_wire::time::parse_http_date(v).ok());
+    let if_match = text("x-amz-copy-source-if-match");
+    let if_none_match = text("x-amz-copy-source-if-none-match");
+    let unmodified_since = date("x-amz-copy-source-if-unmodified-since");
+    let modified_since = date("x-amz-copy-source-if-modified-since");
+    move |o: &ObjectVersion| {
+        let modified = o
+            .last_modified
+            .replace_nanosecond(0)
+            .unwrap_or(o.last_modified);
+        let held = match &if_match {
+            Some(m) => etag_matches(m, &o.etag),
+            None => unmodified_since.is_none_or(|t| modified <= t),
+        } && match &if_none_match {
+            Some(m) => !etag_matches(m, &o.etag),
+            None => modified_since.is_none_or(|t| modified > t),
+        };
+        if held {
+            Ok(())
+        } else {
+            Err(S3Error::new(
+                "PreconditionFailed",
+                412,
+                "At least one of the pre-conditions you specified did not hold",
+            ))
+        }
+    }
+}
+
+/// For a multipart source, the MD5 of its bytes (read once, as S3 reads them to copy).
+fn whole_etag(
+    engine: &roleplay_engine::Engine,
+    id: Option<&Identity>,
+    info: &RequestInfo,
+    src: &CopySource,
+    check: &(dyn Fn(&ObjectVersion) -> Result<(), S3Error> + Sync),
+) -> Result<Option<WholeEtag>, S3Error> {
+    let source = engine.authorize_copy_source(id, info, src, check)?;
+    if source.parts_count.is_none() {
+        return Ok(None);
+    }
+    let mut reader = engine
+        .blobs()
+        .open_body(&source.body)
+        .map_err(|_| internal())?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut reader, &mut buf).map_err(|_| internal())?;
+        if n == 0 {
+            break;
+        }
+        md5.update(buf.get(..n).unwrap_or_default());
+    }
+    let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(WholeEtag {
+        source_etag: source.etag,
+        etag: format!("\"{hex}\""),
+    }))
+}
+
 pub(super) async fn copy_object(
     ctx: &Ctx<'_>,
     id: Option<Identity>,
@@ -108,11 +178,45 @@ pub(super) async fn copy_object(
             );
         }
     };
+    let extras = super::config::put_extras(parts)?;
+    let tags = match header_str(parts, "x-amz-tagging-directive") {
+        None | Some("COPY") => None,
+        Some("REPLACE") => Some(extras.tags.clone()),
+        Some(_) => {
+            return Err(
+                S3Error::new("InvalidArgument", 400, "Unknown tagging directive.")
+                    .with_argument("x-amz-tagging-directive"),
+            );
+        }
+    };
+    let check = source_conditions(parts);
     let engine = ctx.state.engine.clone();
     let (bucket, key, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
     tokio::task::spawn_blocking(move || {
-        let (version, source, released) =
-            engine.copy_object(id.as_ref(), &info, &src, (&bucket, &key), &directive)?;
+        // New tags and an ACL are authorized as on PutObject.
+        let grants = if tags.is_some() || extras.acl.is_some() {
+            let extras = PutExtras {
+                tags: tags.clone().unwrap_or_default(),
+                acl: extras.acl,
+            };
+            engine.authorize_put(id.as_ref(), &info, &bucket, &key, &extras)?
+        } else {
+            None
+        };
+        let whole = whole_etag(&engine, id.as_ref(), &info, &src, &check)?;
+        let (version, source, released) = engine.copy_object(
+            id.as_ref(),
+            &info,
+            &src,
+            (&bucket, &key),
+            &directive,
+            tags.as_deref(),
+            &check,
+            whole.as_ref(),
+        )?;
+        if let Some(grants) = grants {
+            engine.set_object_acl(&bucket, &key, &version.version_id, &grants)?;
+        }
         if let Err(e) = engine.blobs().delete_all(&released) {
             tracing::warn!(error = %e, "deleting replaced blobs failed");
         }

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use roleplay_engine::s3::multipart::{CompletedPart, MAX_PART_NUMBER};
-use roleplay_engine::s3::{S3Error, canonical_id};
+use roleplay_engine::s3::{ObjectMeta, S3Error, canonical_id};
 use roleplay_engine::{Identity, RequestInfo};
 use roleplay_sigv4::{Claims, Verified};
 use roleplay_store::{BlobStore, Checksums, MultipartUpload, NULL_VERSION, Part, UploadQuery};
@@ -109,13 +109,27 @@ async fn create(req: Request<'_>) -> Result<Response, S3Error> {
     if req.key.len() > 1024 {
         return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
     }
-    let meta = super::copy::request_meta(req.parts);
+    let extras = super::config::put_extras(req.parts)?;
+    let meta = ObjectMeta {
+        tags: extras.tags.clone(),
+        ..super::copy::request_meta(req.parts)
+    };
     let algorithm = checksum_algorithm(req.parts)?;
     let engine = req.ctx.state.engine.clone();
     let (id, info) = (req.id, req.info);
     let (bucket, key) = (req.bucket.to_owned(), req.key.to_owned());
+    // Tags and an ACL are authorized as on PutObject and land on the completed object.
     let upload = blocking(move || {
-        engine.create_multipart_upload(id.as_ref(), &info, &bucket, &key, meta, algorithm)
+        let grants = engine.authorize_put(id.as_ref(), &info, &bucket, &key, &extras)?;
+        engine.create_multipart_upload(
+            id.as_ref(),
+            &info,
+            &bucket,
+            &key,
+            meta,
+            algorithm,
+            grants.as_deref(),
+        )
     })
     .await?;
     let mut w = XmlWriter::with_declaration();
@@ -199,6 +213,7 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
     } else {
         None
     };
+    let check = super::copy::source_conditions(req.parts);
     // Both sides authorized before a byte moves.
     let (upload, source_version) = {
         let (engine, id, info) = (engine.clone(), req.id.clone(), req.info.clone());
@@ -207,7 +222,7 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
             let upload =
                 engine.authorize_upload_part(id.as_ref(), &info, &bucket, &key, &upload_id)?;
             let source = match &source {
-                Some(s) => Some(engine.authorize_copy_source(id.as_ref(), &info, s)?),
+                Some(s) => Some(engine.authorize_copy_source(id.as_ref(), &info, s, &check)?),
                 None => None,
             };
             Ok((upload, source))
