@@ -71,3 +71,8 @@ fn pagination() {
 fn multi_account_isolation() {
     run_scenario("isolation.py");
 }
+
+#[test]
+fn s3_cross_account_matrix() {
+    run_scenario("s3_matrix.py");
+}
