@@ -689,26 +689,24 @@ async fn read_small(body: Body, limit: usize) -> Result<Bytes, S3Error> {
         .map_err(|_| S3Error::new("MaxMessageLengthExceeded", 400, "Your request was too big."))
 }
 
-/// The `LocationConstraint` of a `CreateBucketConfiguration` body, if any.
+/// The `LocationConstraint` of a `CreateBucketConfiguration` body, if any; a body that is not
+/// well-formed XML, or not that document, is `MalformedXML`.
 fn location_constraint(body: &[u8]) -> Result<Option<String>, S3Error> {
-    let text = std::str::from_utf8(body).map_err(|_| malformed_xml())?;
-    let text = text.trim();
-    if text.is_empty() {
+    if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    if !text.contains("CreateBucketConfiguration") {
+    let limits = roleplay_wire::xml_read::Limits {
+        max_bytes: MAX_CONFIG_BODY,
+        ..roleplay_wire::xml_read::Limits::default()
+    };
+    let doc = roleplay_wire::xml_read::parse(body, &limits).map_err(|_| malformed_xml())?;
+    if doc.name != "CreateBucketConfiguration" {
         return Err(malformed_xml());
     }
-    let Some(start) = text.find("<LocationConstraint>") else {
+    let Some(region) = doc.child_text("LocationConstraint") else {
         return Ok(None);
     };
-    let rest = text
-        .get(start + "<LocationConstraint>".len()..)
-        .unwrap_or("");
-    let end = rest
-        .find("</LocationConstraint>")
-        .ok_or_else(malformed_xml)?;
-    let region = rest.get(..end).unwrap_or("").trim();
+    let region = region.trim();
     if region.is_empty()
         || !region
             .chars()

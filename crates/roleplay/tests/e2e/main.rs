@@ -16,6 +16,7 @@ mod doctor;
 mod harness;
 mod restart;
 mod s3;
+mod s3_bad_input;
 mod s3_multipart;
 mod s3_versioning;
 mod story;
