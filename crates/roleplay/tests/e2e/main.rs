@@ -17,6 +17,7 @@ mod harness;
 mod restart;
 mod s3;
 mod s3_bad_input;
+mod s3_chunked;
 mod s3_multipart;
 mod s3_versioning;
 mod story;
