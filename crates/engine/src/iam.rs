@@ -310,6 +310,43 @@ impl Engine {
         }
     }
 
+    /// Authorizes `action` on an existing user, group or role (with `iam:PolicyARN` when a
+    /// managed policy is named) and returns the store's reference to it.
+    #[allow(clippy::too_many_arguments, reason = "the request's pieces")]
+    fn owner_access(
+        &self,
+        tx: &dyn ReadTx,
+        id: &Identity,
+        info: &RequestInfo,
+        owner: Owner,
+        owner_name: &str,
+        action: &str,
+        policy_arn: Option<&str>,
+    ) -> Result<PrincipalRef, ApiError> {
+        let arn = self.owner_arn(tx, id, owner, owner_name)?;
+        let mut ctx = self.context(id, info);
+        if let Some(p) = policy_arn {
+            ctx.insert("iam:PolicyARN", p);
+        }
+        self.require(
+            tx,
+            id,
+            &Check {
+                action,
+                resource: &arn,
+                resource_account: id.account.as_str(),
+                resource_policy: None,
+            },
+            &ctx,
+        )?;
+        self.owner_exists(tx, id, owner, owner_name)?;
+        Ok(PrincipalRef {
+            account: id.account.clone(),
+            kind: owner.kind(),
+            name: owner_name.to_owned(),
+        })
+    }
+
     fn owner_exists(
         &self,
         tx: &dyn ReadTx,
@@ -770,15 +807,8 @@ impl Engine {
     ) -> Result<(), ApiError> {
         let action = format!("iam:Put{}Policy", capital(owner.noun()));
         self.store.write(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            self.iam_check(tx, id, info, &action, &arn, &[])?;
-            self.owner_exists(tx, id, owner, owner_name)?;
+            let pref = self.owner_access(tx, id, info, owner, owner_name, &action, None)?;
             Policy::parse(document, PolicyKind::Identity).map_err(|e| malformed(&e))?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
             let others: usize = tx
                 .list_inline_policies(&pref)?
                 .iter()
@@ -820,14 +850,7 @@ impl Engine {
     ) -> Result<InlinePolicy, ApiError> {
         let action = format!("iam:Get{}Policy", capital(owner.noun()));
         self.store.read(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            self.iam_check(tx, id, info, &action, &arn, &[])?;
-            self.owner_exists(tx, id, owner, owner_name)?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
+            let pref = self.owner_access(tx, id, info, owner, owner_name, &action, None)?;
             tx.get_inline_policy(&pref, policy_name)?.ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::NoSuchEntity,
@@ -851,14 +874,7 @@ impl Engine {
     ) -> Result<(), ApiError> {
         let action = format!("iam:Delete{}Policy", capital(owner.noun()));
         self.store.write(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            self.iam_check(tx, id, info, &action, &arn, &[])?;
-            self.owner_exists(tx, id, owner, owner_name)?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
+            let pref = self.owner_access(tx, id, info, owner, owner_name, &action, None)?;
             tx.delete_inline_policy(&pref, policy_name)
                 .map_err(|e| match e {
                     WriteError::NotFound(_) => ApiError::new(
@@ -883,14 +899,7 @@ impl Engine {
     ) -> Result<Vec<String>, ApiError> {
         let action = format!("iam:List{}Policies", capital(owner.noun()));
         self.store.read(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            self.iam_check(tx, id, info, &action, &arn, &[])?;
-            self.owner_exists(tx, id, owner, owner_name)?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
+            let pref = self.owner_access(tx, id, info, owner, owner_name, &action, None)?;
             Ok(tx
                 .list_inline_policies(&pref)?
                 .into_iter()
@@ -1080,27 +1089,9 @@ impl Engine {
     ) -> Result<(), ApiError> {
         let action = format!("iam:Attach{}Policy", capital(owner.noun()));
         self.store.write(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            let mut ctx = self.context(id, info);
-            ctx.insert("iam:PolicyARN", policy_arn);
-            self.require(
-                tx,
-                id,
-                &Check {
-                    action: &action,
-                    resource: &arn,
-                    resource_account: id.account.as_str(),
-                    resource_policy: None,
-                },
-                &ctx,
-            )?;
-            self.owner_exists(tx, id, owner, owner_name)?;
+            let pref =
+                self.owner_access(tx, id, info, owner, owner_name, &action, Some(policy_arn))?;
             let policy = self.visible_policy(tx, id, policy_arn)?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
             let attached = tx.list_attached_policies(&pref)?;
             if attached.iter().any(|a| a.arn == policy.arn) {
                 return Ok(());
@@ -1134,27 +1125,9 @@ impl Engine {
     ) -> Result<(), ApiError> {
         let action = format!("iam:Detach{}Policy", capital(owner.noun()));
         self.store.write(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            let mut ctx = self.context(id, info);
-            ctx.insert("iam:PolicyARN", policy_arn);
-            self.require(
-                tx,
-                id,
-                &Check {
-                    action: &action,
-                    resource: &arn,
-                    resource_account: id.account.as_str(),
-                    resource_policy: None,
-                },
-                &ctx,
-            )?;
-            self.owner_exists(tx, id, owner, owner_name)?;
+            let pref =
+                self.owner_access(tx, id, info, owner, owner_name, &action, Some(policy_arn))?;
             let parsed = parse_arn(policy_arn, "PolicyArn")?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
             tx.detach_policy(&pref, &parsed).map_err(|e| match e {
                 WriteError::NotFound(_) => ApiError::new(
                     ErrorCode::NoSuchEntity,
@@ -1175,14 +1148,7 @@ impl Engine {
     ) -> Result<Vec<AttachedPolicy>, ApiError> {
         let action = format!("iam:ListAttached{}Policies", capital(owner.noun()));
         self.store.read(|tx| {
-            let arn = self.owner_arn(tx, id, owner, owner_name)?;
-            self.iam_check(tx, id, info, &action, &arn, &[])?;
-            self.owner_exists(tx, id, owner, owner_name)?;
-            let pref = PrincipalRef {
-                account: id.account.clone(),
-                kind: owner.kind(),
-                name: owner_name.to_owned(),
-            };
+            let pref = self.owner_access(tx, id, info, owner, owner_name, &action, None)?;
             Ok(tx.list_attached_policies(&pref)?)
         })
     }

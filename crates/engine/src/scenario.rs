@@ -228,6 +228,39 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// The inline policies and managed policy attachments of a user or role.
+    fn attached(
+        &mut self,
+        inline: &[InlinePolicy],
+        managed: &[Spanned<String>],
+        account: &str,
+        attachable: &dyn Fn(&str) -> bool,
+    ) {
+        let mut names = HashSet::new();
+        for p in inline {
+            self.name(&p.name, "inline policy", 128, &mut names);
+            self.policy(
+                &p.document,
+                PolicyKind::Identity,
+                ParseOptions::default(),
+                "inline policy",
+            );
+        }
+        for arn in managed {
+            if !attachable(arn.get_ref()) {
+                self.fail(
+                    arn,
+                    format!(
+                        "policy `{}` does not exist in account {account}",
+                        arn.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+}
+
 impl Scenario {
     /// Parses and validates a scenario; nothing is returned unless all of it is valid.
     pub fn parse(text: &str) -> Result<Scenario, Vec<ScenarioError>> {
@@ -299,24 +332,7 @@ impl Scenario {
                 for k in &u.access_keys {
                     keys.push((&k.id, Some(&k.secret)));
                 }
-                let mut inline = HashSet::new();
-                for p in &u.inline_policies {
-                    c.name(&p.name, "inline policy", 128, &mut inline);
-                    c.policy(
-                        &p.document,
-                        PolicyKind::Identity,
-                        ParseOptions::default(),
-                        "inline policy",
-                    );
-                }
-                for arn in &u.managed_policies {
-                    if !attachable(arn.get_ref()) {
-                        c.fail(
-                            arn,
-                            format!("policy `{}` does not exist in account {id}", arn.get_ref()),
-                        );
-                    }
-                }
+                c.attached(&u.inline_policies, &u.managed_policies, id, &attachable);
             }
             let mut role_names = HashSet::new();
             for r in &a.roles {
@@ -334,24 +350,7 @@ impl Scenario {
                         format!("max_session_duration {d} is outside 3600..=43200"),
                     );
                 }
-                let mut inline = HashSet::new();
-                for p in &r.inline_policies {
-                    c.name(&p.name, "inline policy", 128, &mut inline);
-                    c.policy(
-                        &p.document,
-                        PolicyKind::Identity,
-                        ParseOptions::default(),
-                        "inline policy",
-                    );
-                }
-                for arn in &r.managed_policies {
-                    if !attachable(arn.get_ref()) {
-                        c.fail(
-                            arn,
-                            format!("policy `{}` does not exist in account {id}", arn.get_ref()),
-                        );
-                    }
-                }
+                c.attached(&r.inline_policies, &r.managed_policies, id, &attachable);
             }
             for b in &a.buckets {
                 let n = b.name.get_ref();

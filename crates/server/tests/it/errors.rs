@@ -6,7 +6,7 @@ use crate::golden::{A_ROOT, ALICE, B_ROOT, Call, Golden, Keys};
 #[tokio::test]
 async fn no_such_entity() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/GetRole/no-such-entity",
         &Call::iam("GetRole", &[("RoleName", "no-such-role")]).by(&B_ROOT),
     )
@@ -16,7 +16,7 @@ async fn no_such_entity() {
 #[tokio::test]
 async fn entity_already_exists() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreateUser/entity-already-exists",
         &Call::iam("CreateUser", &[("UserName", "alice")]).by(&A_ROOT),
     )
@@ -26,7 +26,7 @@ async fn entity_already_exists() {
 #[tokio::test]
 async fn malformed_policy_document() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreatePolicy/malformed-policy-document",
         &Call::iam(
             "CreatePolicy",
@@ -46,7 +46,7 @@ async fn malformed_policy_document() {
 #[tokio::test]
 async fn validation_error() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreateUser/validation-error",
         &Call::iam("CreateUser", &[("UserName", "bad name!")]).by(&B_ROOT),
     )
@@ -56,7 +56,7 @@ async fn validation_error() {
 #[tokio::test]
 async fn access_denied_iam() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/ListUsers/access-denied",
         &Call::iam("ListUsers", &[]).by(&ALICE),
     )
@@ -66,7 +66,7 @@ async fn access_denied_iam() {
 #[tokio::test]
 async fn invalid_action() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/DescribeUsers/invalid-action",
         &Call::iam("DescribeUsers", &[]).by(&B_ROOT),
     )
@@ -76,7 +76,7 @@ async fn invalid_action() {
 #[tokio::test]
 async fn missing_authentication_token() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/ListUsers/missing-authentication-token",
         &Call::iam("ListUsers", &[]),
     )
@@ -86,7 +86,7 @@ async fn missing_authentication_token() {
 #[tokio::test]
 async fn signature_does_not_match() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetCallerIdentity/signature-does-not-match",
         &Call::sts("GetCallerIdentity", &[])
             .by(&ALICE.with_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY")),
@@ -97,7 +97,7 @@ async fn signature_does_not_match() {
 #[tokio::test]
 async fn invalid_client_token_id() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetCallerIdentity/invalid-client-token-id",
         &Call::sts("GetCallerIdentity", &[]).by(&Keys::new(
             "AKIAIOSFODNN7EXAMPLE",

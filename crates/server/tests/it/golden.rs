@@ -281,7 +281,7 @@ impl Golden {
 
     /// Sends `call` and compares the exchange with the golden files of `case`
     /// (`svc/Operation/case`), or rewrites them under `BLESS=1`.
-    pub async fn check(&self, case: &str, call: &Call) -> Exchange {
+    pub async fn assert_matches(&self, case: &str, call: &Call) -> Exchange {
         let ex = self.send(call).await;
         compare(case, "request.http", &ex.request);
         compare(case, "response.http", &ex.response);

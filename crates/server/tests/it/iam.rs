@@ -10,7 +10,7 @@ const READ_USERS: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadUse
 #[tokio::test]
 async fn create_user() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreateUser/success",
         &Call::iam(
             "CreateUser",
@@ -24,14 +24,14 @@ async fn create_user() {
 #[tokio::test]
 async fn get_user_root() {
     let g = Golden::new();
-    g.check("iam/GetUser/root", &Call::iam("GetUser", &[]).by(&B_ROOT))
+    g.assert_matches("iam/GetUser/root", &Call::iam("GetUser", &[]).by(&B_ROOT))
         .await;
 }
 
 #[tokio::test]
 async fn get_user_named() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/GetUser/user",
         &Call::iam("GetUser", &[("UserName", "alice")]).by(&A_ROOT),
     )
@@ -47,20 +47,20 @@ async fn list_users_one_per_page() {
             .await;
     }
     let first = g
-        .check(
+        .assert_matches(
             "iam/ListUsers/max-items-1",
             &Call::iam("ListUsers", &[("MaxItems", "1")]).by(&B_ROOT),
         )
         .await;
     let marker = xml_text(&first.body, "Marker");
     let second = g
-        .check(
+        .assert_matches(
             "iam/ListUsers/marker",
             &Call::iam("ListUsers", &[("MaxItems", "1"), ("Marker", &marker)]).by(&B_ROOT),
         )
         .await;
     let marker = xml_text(&second.body, "Marker");
-    g.check(
+    g.assert_matches(
         "iam/ListUsers/last-page",
         &Call::iam("ListUsers", &[("MaxItems", "1"), ("Marker", &marker)]).by(&B_ROOT),
     )
@@ -70,7 +70,7 @@ async fn list_users_one_per_page() {
 #[tokio::test]
 async fn create_role() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreateRole/success",
         &Call::iam(
             "CreateRole",
@@ -88,7 +88,7 @@ async fn create_role() {
 #[tokio::test]
 async fn get_role() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/GetRole/success",
         &Call::iam("GetRole", &[("RoleName", "accounta")]).by(&B_ROOT),
     )
@@ -98,7 +98,7 @@ async fn get_role() {
 #[tokio::test]
 async fn create_policy() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/CreatePolicy/success",
         &Call::iam(
             "CreatePolicy",
@@ -116,7 +116,7 @@ async fn create_policy() {
 #[tokio::test]
 async fn attach_role_policy() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "iam/AttachRolePolicy/success",
         &Call::iam(
             "AttachRolePolicy",
@@ -143,7 +143,7 @@ async fn get_role_policy() {
     )
     .by(&B_ROOT))
         .await;
-    g.check(
+    g.assert_matches(
         "iam/GetRolePolicy/success",
         &Call::iam(
             "GetRolePolicy",

@@ -19,7 +19,7 @@ async fn alice_in_accounta(g: &Golden) -> Keys {
 #[tokio::test]
 async fn get_caller_identity_user() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetCallerIdentity/user",
         &Call::sts("GetCallerIdentity", &[]).by(&ALICE),
     )
@@ -29,7 +29,7 @@ async fn get_caller_identity_user() {
 #[tokio::test]
 async fn get_caller_identity_root() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetCallerIdentity/root",
         &Call::sts("GetCallerIdentity", &[]).by(&B_ROOT),
     )
@@ -40,7 +40,7 @@ async fn get_caller_identity_root() {
 async fn get_caller_identity_role_session() {
     let g = Golden::new();
     let session = alice_in_accounta(&g).await;
-    g.check(
+    g.assert_matches(
         "sts/GetCallerIdentity/role-session",
         &Call::sts("GetCallerIdentity", &[]).by(&session),
     )
@@ -50,7 +50,7 @@ async fn get_caller_identity_role_session() {
 #[tokio::test]
 async fn assume_role_success() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/AssumeRole/success",
         &Call::sts(
             "AssumeRole",
@@ -69,7 +69,7 @@ async fn assume_role_success() {
 async fn assume_role_session_policy() {
     // With a session policy the answer carries PackedPolicySize (roleplay's estimate).
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/AssumeRole/session-policy",
         &Call::sts(
             "AssumeRole",
@@ -91,7 +91,7 @@ async fn assume_role_session_policy() {
 async fn assume_role_access_denied() {
     // A role that does not exist is an AccessDenied like any other, never NoSuchEntity.
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/AssumeRole/access-denied",
         &Call::sts(
             "AssumeRole",
@@ -108,7 +108,7 @@ async fn assume_role_access_denied() {
 #[tokio::test]
 async fn assume_role_root_denied() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/AssumeRole/root",
         &Call::sts(
             "AssumeRole",
@@ -122,7 +122,7 @@ async fn assume_role_root_denied() {
 #[tokio::test]
 async fn get_session_token() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetSessionToken/user",
         &Call::sts("GetSessionToken", &[("DurationSeconds", "900")]).by(&ALICE),
     )
@@ -132,7 +132,7 @@ async fn get_session_token() {
 #[tokio::test]
 async fn get_access_key_info() {
     let g = Golden::new();
-    g.check(
+    g.assert_matches(
         "sts/GetAccessKeyInfo/other-account",
         &Call::sts("GetAccessKeyInfo", &[("AccessKeyId", ALICE.id.as_ref())]).by(&B_ROOT),
     )
