@@ -120,6 +120,16 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `arn:aws:s3:::BUCKET`, the resource of bucket-level actions.
+pub(crate) fn bucket_arn(name: &str) -> String {
+    roleplay_types::Arn::s3_bucket(name).to_string()
+}
+
+/// `arn:aws:s3:::BUCKET/KEY`, the resource of object-level actions.
+pub(crate) fn object_arn(bucket: &str, key: &str) -> String {
+    roleplay_types::Arn::s3_object(bucket, key).to_string()
+}
+
 /// S3's rules for bucket names.
 pub fn valid_bucket_name(name: &str) -> bool {
     crate::scenario::valid_bucket_name(name)
@@ -172,6 +182,24 @@ impl Engine {
         }
     }
 
+    /// The context of a listing: `s3:prefix`, `s3:delimiter` and `s3:max-keys`.
+    pub(crate) fn listing_context(
+        &self,
+        id: Option<&Identity>,
+        info: &RequestInfo,
+        prefix: &str,
+        delimiter: Option<&str>,
+        max_keys: usize,
+    ) -> Context {
+        let mut ctx = self.s3_context(id, info);
+        ctx.insert("s3:prefix", prefix);
+        if let Some(d) = delimiter {
+            ctx.insert("s3:delimiter", d);
+        }
+        ctx.insert("s3:max-keys", max_keys.to_string());
+        ctx
+    }
+
     /// Decides an S3 action; anonymous callers (`id` = `None`) need a bucket policy grant.
     fn s3_check(
         &self,
@@ -217,7 +245,7 @@ impl Engine {
         }
         self.store.write(|tx| {
             let ctx = self.context(id, info);
-            self.s3_check(tx, Some(id), "s3:CreateBucket", &format!("arn:aws:s3:::{name}"), None, &ctx)?;
+            self.s3_check(tx, Some(id), "s3:CreateBucket", &bucket_arn(name), None, &ctx)?;
             if let Some(existing) = tx.get_bucket(name)? {
                 // us-east-1 answers 200 to its owner re-creating a bucket.
                 if existing.owner == id.account && existing.region == "us-east-1" && region == "us-east-1" {
@@ -254,14 +282,7 @@ impl Engine {
         self.store.read(|tx| {
             let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(
-                tx,
-                id,
-                action,
-                &format!("arn:aws:s3:::{name}"),
-                Some(&bucket),
-                &ctx,
-            )?;
+            self.s3_check(tx, id, action, &bucket_arn(name), Some(&bucket), &ctx)?;
             Ok(bucket)
         })
     }
@@ -280,7 +301,7 @@ impl Engine {
                 tx,
                 Some(id),
                 "s3:DeleteBucket",
-                &format!("arn:aws:s3:::{name}"),
+                &bucket_arn(name),
                 Some(&bucket),
                 &ctx,
             )?;
@@ -322,7 +343,7 @@ impl Engine {
                 tx,
                 Some(id),
                 "s3:PutBucketPolicy",
-                &format!("arn:aws:s3:::{name}"),
+                &bucket_arn(name),
                 Some(&bucket),
                 &ctx,
             )?;
@@ -374,7 +395,7 @@ impl Engine {
                 tx,
                 Some(id),
                 "s3:DeleteBucketPolicy",
-                &format!("arn:aws:s3:::{name}"),
+                &bucket_arn(name),
                 Some(&bucket),
                 &ctx,
             )?;
@@ -394,17 +415,18 @@ impl Engine {
     ) -> Result<ObjectListing, S3Error> {
         self.store.read(|tx| {
             let bucket = self.bucket(tx, name)?;
-            let mut ctx = self.s3_context(id, info);
-            ctx.insert("s3:prefix", input.prefix.clone());
-            if let Some(d) = &input.delimiter {
-                ctx.insert("s3:delimiter", d.clone());
-            }
-            ctx.insert("s3:max-keys", input.max_keys.to_string());
+            let ctx = self.listing_context(
+                id,
+                info,
+                &input.prefix,
+                input.delimiter.as_deref(),
+                input.max_keys,
+            );
             self.s3_check(
                 tx,
                 id,
                 "s3:ListBucket",
-                &format!("arn:aws:s3:::{name}"),
+                &bucket_arn(name),
                 Some(&bucket),
                 &ctx,
             )?;
@@ -435,7 +457,7 @@ impl Engine {
                 tx,
                 id,
                 "s3:PutObject",
-                &format!("arn:aws:s3:::{name}/{key}"),
+                &object_arn(name, key),
                 Some(&bucket),
                 &ctx,
             )?;
@@ -527,7 +549,7 @@ impl Engine {
                 tx,
                 id,
                 action,
-                &format!("arn:aws:s3:::{name}/{key}"),
+                &object_arn(name, key),
                 Some(&bucket),
                 found.as_ref(),
                 &ctx,
@@ -559,7 +581,7 @@ impl Engine {
                             tx,
                             id,
                             "s3:ListBucket",
-                            &format!("arn:aws:s3:::{name}"),
+                            &bucket_arn(name),
                             Some(&bucket),
                             &list_ctx,
                         )
@@ -598,7 +620,7 @@ impl Engine {
                 tx,
                 id,
                 "s3:DeleteObject",
-                &format!("arn:aws:s3:::{name}/{key}"),
+                &object_arn(name, key),
                 Some(&bucket),
                 &ctx,
             )?;

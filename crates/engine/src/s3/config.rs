@@ -3,6 +3,7 @@
 
 use super::S3Error;
 use super::access::{Grant, Grantee, canned, grants, is_public_acl, is_public_bucket};
+use super::{bucket_arn, object_arn};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use roleplay_policy::Context;
@@ -124,14 +125,6 @@ pub(crate) fn request_tags(ctx: &mut Context, tags: &[Tag]) {
     );
 }
 
-fn bucket_arn(name: &str) -> String {
-    format!("arn:aws:s3:::{name}")
-}
-
-fn object_arn(name: &str, key: &str) -> String {
-    format!("arn:aws:s3:::{name}/{key}")
-}
-
 fn no_such_version(key: &str, version: &str) -> S3Error {
     S3Error::new(
         "NoSuchVersion",
@@ -188,12 +181,13 @@ impl Engine {
     ) -> Result<VersionListing, S3Error> {
         self.store.read(|tx| {
             let bucket = self.bucket(tx, name)?;
-            let mut ctx = self.s3_context(id, info);
-            ctx.insert("s3:prefix", query.prefix.clone());
-            if let Some(d) = &query.delimiter {
-                ctx.insert("s3:delimiter", d.clone());
-            }
-            ctx.insert("s3:max-keys", query.max_keys.to_string());
+            let ctx = self.listing_context(
+                id,
+                info,
+                &query.prefix,
+                query.delimiter.as_deref(),
+                query.max_keys,
+            );
             self.s3_check(
                 tx,
                 id,

@@ -4,6 +4,7 @@
 //! the source bucket's policy and owner, the destination as `s3:PutObject` with its own:
 //! across accounts both sides must allow. The copy shares the source's blobs.
 
+use super::object_arn;
 use super::{ObjectMeta, S3Error, hex_of};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
@@ -67,7 +68,7 @@ impl Engine {
             tx,
             id,
             action,
-            &format!("arn:aws:s3:::{}/{}", src.bucket, src.key),
+            &object_arn(&src.bucket, &src.key),
             Some(&bucket),
             &ctx,
         )?;
@@ -128,7 +129,7 @@ impl Engine {
                 tx,
                 id,
                 "s3:PutObject",
-                &format!("arn:aws:s3:::{name}/{key}"),
+                &object_arn(name, key),
                 Some(&bucket),
                 &ctx,
             )?;

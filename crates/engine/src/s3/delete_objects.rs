@@ -2,6 +2,7 @@
 //! `s3:DeleteObjectVersion` for a version), failures reported per key, all in one
 //! transaction.
 
+use super::object_arn;
 use super::{S3Error, hex_of};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
@@ -53,7 +54,7 @@ impl Engine {
                 } else {
                     "s3:DeleteObject"
                 };
-                let resource = format!("arn:aws:s3:::{name}/{}", o.key);
+                let resource = object_arn(name, &o.key);
                 if let Err(e) = self.s3_check(tx, id, action, &resource, Some(&bucket), &ctx) {
                     outcomes.push(DeleteOutcome::Failed(e));
                     continue;

@@ -6,6 +6,7 @@
 //! written to blobs by the caller before [`Engine::commit_part`].
 
 use super::{Grant, ObjectMeta, S3Error, hex_of};
+use super::{bucket_arn, object_arn};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use base64::Engine as _;
@@ -65,10 +66,6 @@ fn invalid_part() -> S3Error {
         400,
         "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
     )
-}
-
-fn object_arn(bucket: &str, key: &str) -> String {
-    format!("arn:aws:s3:::{bucket}/{key}")
 }
 
 impl Engine {
@@ -342,7 +339,7 @@ impl Engine {
                 tx,
                 id,
                 "s3:ListBucketMultipartUploads",
-                &format!("arn:aws:s3:::{name}"),
+                &bucket_arn(name),
                 Some(&bucket),
                 &ctx,
             )?;
