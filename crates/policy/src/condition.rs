@@ -173,6 +173,22 @@ pub(crate) struct Condition {
     /// Lower-cased: condition keys are case-insensitive.
     pub(crate) key: String,
     pub(crate) values: Vec<CondValue>,
+    /// The key and values as written, for explanations.
+    pub(crate) written_key: String,
+    pub(crate) texts: Vec<String>,
+}
+
+impl Operator {
+    /// The operator's name as written in a policy.
+    pub(crate) fn name(&self) -> String {
+        let set = match self.set {
+            SetQualifier::None => "",
+            SetQualifier::ForAllValues => "ForAllValues:",
+            SetQualifier::ForAnyValue => "ForAnyValue:",
+        };
+        let if_exists = if self.if_exists { "IfExists" } else { "" };
+        format!("{set}{:?}{if_exists}", self.base)
+    }
 }
 
 impl Condition {

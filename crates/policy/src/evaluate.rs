@@ -20,6 +20,17 @@ pub(crate) enum Grant {
     Direct,
 }
 
+/// Why a statement does not apply to a request: the first element that failed, in the order
+/// they are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Miss {
+    Action,
+    Principal,
+    Resource,
+    /// The index of the first condition that did not hold.
+    Condition(usize),
+}
+
 /// What a matching statement contributes: for resource-based policies, how it names the caller.
 pub(crate) fn statement_applies(
     stmt: &Statement,
@@ -28,22 +39,33 @@ pub(crate) fn statement_applies(
     resource: &str,
     ctx: &Context,
 ) -> Option<Option<Grant>> {
+    check_statement(stmt, caller, action, resource, ctx).ok()
+}
+
+/// [`statement_applies`], saying which element failed.
+pub(crate) fn check_statement(
+    stmt: &Statement,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+    ctx: &Context,
+) -> Result<Option<Grant>, Miss> {
     if !stmt.action.matches(action) {
-        return None;
+        return Err(Miss::Action);
     }
     let grant = match &stmt.principal {
         None => None,
-        Some(block) => Some(principal_grant(block, caller)?),
+        Some(block) => Some(principal_grant(block, caller).ok_or(Miss::Principal)?),
     };
     if let Some(block) = &stmt.resource
         && !resource_matches(block, resource, ctx)
     {
-        return None;
+        return Err(Miss::Resource);
     }
-    if !stmt.conditions.iter().all(|c| c.evaluate(ctx)) {
-        return None;
+    if let Some(i) = stmt.conditions.iter().position(|c| !c.evaluate(ctx)) {
+        return Err(Miss::Condition(i));
     }
-    Some(grant)
+    Ok(grant)
 }
 
 fn resource_matches(block: &ResourceBlock, resource: &str, ctx: &Context) -> bool {

@@ -518,16 +518,18 @@ impl Parser {
                     v => self.scalar(&key_loc, v).into_iter().collect(),
                 };
                 let mut typed = Vec::with_capacity(texts.len());
-                for t in texts {
-                    match CondValue::new(family, &t, version.has_variables()) {
+                for t in &texts {
+                    match CondValue::new(family, t, version.has_variables()) {
                         Ok(v) => typed.push(v),
-                        Err(()) => self.error(&key_loc, ErrorKind::InvalidDate(t)),
+                        Err(()) => self.error(&key_loc, ErrorKind::InvalidDate(t.clone())),
                     }
                 }
                 out.push(Condition {
                     op,
                     key: key.to_ascii_lowercase(),
+                    written_key: key.clone(),
                     values: typed,
+                    texts,
                 });
             }
         }

@@ -1,7 +1,8 @@
 //! Runs every decision vector file under `tests/vectors/` and reports all mismatches at once.
 
 use roleplay_policy::{
-    Caller, Context, Decision, Policy, PolicyKind, PolicySet, Principal, Request, decide,
+    Caller, Context, Decision, Effect, Policy, PolicyKind, PolicySet, Principal, Request, decide,
+    explain,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -199,6 +200,7 @@ fn run_case(file: &str, case: &Value, totals: &mut Totals) -> Result<(), String>
                 problems.push(format!("denied_by {got}, expected {want}"));
             }
         }
+        explain_checks(&request, &set, &out, expect, &mut problems);
         if !problems.is_empty() {
             totals.failures.push(format!(
                 "{file} / {case_name} / {}: {}",
@@ -208,6 +210,69 @@ fn run_case(file: &str, case: &Value, totals: &mut Totals) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The trace agrees with the decision (the statements it calls matching, with the deciding
+/// effect, are the decision's matched statements) and says what the vector expects of it:
+/// `explain` maps a statement label to its verdict in words, `missing_keys` lists keys.
+fn explain_checks(
+    request: &Request<'_>,
+    set: &PolicySet<'_, '_>,
+    out: &roleplay_policy::Outcome<'_>,
+    expect: &Value,
+    problems: &mut Vec<String>,
+) {
+    let trace = explain(request, set);
+    if trace.outcome.decision != out.decision {
+        problems.push("explain decided differently".into());
+    }
+    let deciding = match out.decision {
+        Decision::Allow => Some(Effect::Allow),
+        Decision::ExplicitDeny => Some(Effect::Deny),
+        Decision::ImplicitDeny => None,
+    };
+    let label = |p: &Policy, s: &roleplay_policy::StatementTrace| match &s.sid {
+        Some(sid) if !sid.is_empty() => format!("{}/{sid}", p.id()),
+        _ => format!("{}/#{}", p.id(), s.index),
+    };
+    let traced: BTreeSet<String> = trace
+        .policies
+        .iter()
+        .flat_map(|p| {
+            p.statements
+                .iter()
+                .filter(|s| s.verdict.is_match() && Some(s.effect) == deciding)
+                .map(|s| label(p.policy, s))
+        })
+        .collect();
+    let decided: BTreeSet<String> = out.matched.iter().map(|s| s.label()).collect();
+    if traced != decided {
+        problems.push(format!(
+            "trace matched {traced:?}, decision matched {decided:?}"
+        ));
+    }
+    if let Some(Value::Object(want)) = expect.get("explain") {
+        for (stmt, words) in want {
+            let got = trace.policies.iter().find_map(|p| {
+                p.statements
+                    .iter()
+                    .find(|s| &label(p.policy, s) == stmt)
+                    .map(|s| s.verdict.describe(request.action, request.resource))
+            });
+            if got.as_deref() != words.as_str() {
+                problems.push(format!("explain {stmt}: {got:?}, expected {words}"));
+            }
+        }
+    }
+    if let Some(Value::Array(want)) = expect.get("missing_keys") {
+        let want: Vec<String> = want.iter().map(scalar).collect();
+        if trace.missing_keys != want {
+            problems.push(format!(
+                "missing_keys {:?}, expected {want:?}",
+                trace.missing_keys
+            ));
+        }
+    }
 }
 
 #[test]
