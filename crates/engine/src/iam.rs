@@ -23,12 +23,17 @@ use std::str::FromStr;
 mod account;
 mod groups;
 mod oidc;
+mod simulate;
 mod tags;
 mod updates;
 mod versions;
 
 pub use account::{AccessKeyUse, SummaryEntry};
 pub use oidc::CreateOidcProviderInput;
+pub use simulate::{
+    ContextEntry, ContextKeyType, EvaluationResult, MatchedStatement, ResourceResult,
+    SimulateInput, SourcePolicyType,
+};
 pub use tags::TagTarget;
 pub use versions::{EntityFilter, PolicyEntity, PolicyUsage};
 

@@ -41,6 +41,7 @@ mod evaluate;
 mod explain;
 mod json;
 mod parse;
+mod position;
 mod template;
 mod wildcard;
 
@@ -50,3 +51,4 @@ pub use document::{Effect, Policy, PolicyKind, Statement, Version};
 pub use error::{ErrorKind, ValidationError, ValidationErrors};
 pub use explain::{ConditionFailure, PolicyTrace, StatementTrace, Trace, Verdict, explain};
 pub use parse::{ParseOptions, has_valid_characters, policy_size};
+pub use position::{Position, Span, statement_spans};

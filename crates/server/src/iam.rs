@@ -12,6 +12,7 @@ use roleplay_wire::xml::XmlWriter;
 mod account;
 mod groups;
 mod oidc;
+mod simulate;
 mod tags;
 mod updates;
 mod versions;
@@ -27,6 +28,7 @@ const FAMILIES: &[Family] = &[
     updates::handle,
     account::handle,
     oidc::handle,
+    simulate::handle,
 ];
 
 /// A success envelope with a result.

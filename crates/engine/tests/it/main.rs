@@ -13,6 +13,7 @@ mod account;
 mod common;
 mod groups;
 mod oidc;
+mod simulate;
 mod tags;
 mod updates;
 mod versions;

@@ -12,4 +12,5 @@
 mod errors;
 mod golden;
 mod iam;
+mod simulate;
 mod sts;
