@@ -76,3 +76,8 @@ fn multi_account_isolation() {
 fn s3_cross_account_matrix() {
     run_scenario("s3_matrix.py");
 }
+
+#[test]
+fn policy_simulator_agrees_with_live_requests() {
+    run_scenario("simulator.py");
+}

@@ -9,6 +9,7 @@ import sys
 
 try:
     import boto3
+    import botocore
     import botocore.config
     import botocore.exceptions
 except ImportError as e:  # a missing boto3 is a failure, never a skip
@@ -71,6 +72,48 @@ def error(code, call, *args, **kwargs):
         check(got == code, "%s: expected %s, got %s: %s" % (call.__name__, code, got, message))
         return message
     raise Failed("%s: expected %s, but it succeeded: %r" % (call.__name__, code, result))
+
+
+def s3(keys):
+    """A path-style S3 client on `keys` (id, secret) or session `Credentials`, or an unsigned
+    one for `None`."""
+    options = dict(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
+    if keys is None:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint(),
+            region_name="us-east-1",
+            config=botocore.config.Config(signature_version=botocore.UNSIGNED, **options),
+        )
+    if isinstance(keys, dict):
+        key_id, secret, token = keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
+    else:
+        key_id, secret, token = keys[0], keys[1], None
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint(),
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=botocore.config.Config(**options),
+    )
+
+
+def user_policy(iam, user, name, statements):
+    """Sets inline policy `name` of `user` to `statements`, or deletes it when there are none."""
+    if statements:
+        iam.put_user_policy(UserName=user, PolicyName=name, PolicyDocument=policy(*statements))
+    else:
+        iam.delete_user_policy(UserName=user, PolicyName=name)
+
+
+def bucket_policy(s3_client, bucket, statements):
+    """Sets the policy of `bucket` to `statements`, or deletes it when there are none."""
+    if statements:
+        s3_client.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    else:
+        s3_client.delete_bucket_policy(Bucket=bucket)
 
 
 def policy(*statements):

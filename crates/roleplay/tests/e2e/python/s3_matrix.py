@@ -7,12 +7,9 @@ policy granting an account delegates to that account's identity policies; a sess
 narrows a role session; anonymous callers get only what a bucket policy grants to `*`, once the
 public access block (on by default for new buckets) is gone."""
 
-import boto3
-import botocore
-import botocore.config
 import botocore.exceptions
 
-from common import A, B, A_ROOT, ALICE, B_ROOT, allow, check, client, endpoint, equal, error, policy, run, trust
+from common import A, B, A_ROOT, ALICE, B_ROOT, allow, bucket_policy, check, client, equal, error, policy, run, s3, trust, user_policy
 
 BUCKET = "matrix-b"
 KEY = "cell/object.txt"
@@ -21,33 +18,6 @@ BUCKET_ARN = "arn:aws:s3:::%s" % BUCKET
 OBJECT_ARN = "arn:aws:s3:::%s/*" % BUCKET
 ALICE_ARN = "arn:aws:iam::%s:user/alice" % A
 READ = ["s3:GetObject", "s3:ListBucket"]
-
-_S3_CONFIG = dict(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"})
-
-
-def s3(keys):
-    """An S3 client on `keys` (path-style), or an unsigned one for `None`."""
-    if keys is None:
-        return boto3.client(
-            "s3",
-            endpoint_url=endpoint(),
-            region_name="us-east-1",
-            config=botocore.config.Config(signature_version=botocore.UNSIGNED, **_S3_CONFIG),
-        )
-    if isinstance(keys, dict):
-        key_id, secret, token = keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"]
-    else:
-        key_id, secret, token = keys[0], keys[1], None
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint(),
-        region_name="us-east-1",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=botocore.config.Config(**_S3_CONFIG),
-    )
-
 
 def grant(principal, actions=READ, effect="Allow"):
     """A bucket policy statement on the bucket and its objects."""
@@ -92,16 +62,10 @@ def scenario():
 
     def identity(statements):
         """alice's own policy: `statements`, or none."""
-        if statements:
-            a_iam.put_user_policy(UserName="alice", PolicyName="matrix", PolicyDocument=policy(*statements))
-        else:
-            a_iam.delete_user_policy(UserName="alice", PolicyName="matrix")
+        user_policy(a_iam, "alice", "matrix", statements)
 
     def bucket(*statements):
-        if statements:
-            owner.put_bucket_policy(Bucket=BUCKET, Policy=policy(*statements))
-        else:
-            owner.delete_bucket_policy(Bucket=BUCKET)
+        bucket_policy(owner, BUCKET, statements)
 
     read_b = allow(READ, [BUCKET_ARN, OBJECT_ARN])
     deny_read_b = dict(allow(READ, [BUCKET_ARN, OBJECT_ARN]), Effect="Deny")
