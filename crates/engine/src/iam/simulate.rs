@@ -26,6 +26,9 @@ use time::format_description::well_known::Rfc3339;
 
 /// The session name of a simulated role's session.
 const SIMULATED_SESSION: &str = "simulation";
+/// Action and resource pairs one simulation may decide: every page of a paginated
+/// simulation decides them all again, so their number is bounded.
+const MAX_EVALUATIONS: usize = 10_000;
 
 /// The type of a context entry's values (`ContextKeyType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +262,9 @@ struct Simulation {
     /// The account of the caller, or of the simulation when there is none.
     account: AccountId,
     resource_owner: Option<String>,
+    /// An identity policy allowing everything: the identity side of a resource-side-only
+    /// decision.
+    allow_all: Option<Policy>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -467,6 +473,15 @@ impl Engine {
                 )));
             }
         }
+        let pairs = input
+            .action_names
+            .len()
+            .saturating_mul(input.resource_arns.len().max(1));
+        if pairs > MAX_EVALUATIONS {
+            return Err(invalid(format!(
+                "The simulation would decide {pairs} action and resource pairs; at most {MAX_EVALUATIONS} are allowed."
+            )));
+        }
         for r in &input.resource_arns {
             if r != "*" && Arn::from_str(r).is_err() {
                 return Err(invalid(format!(
@@ -525,6 +540,11 @@ impl Engine {
             caller,
             account,
             resource_owner,
+            allow_all: Policy::parse(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
+                PolicyKind::Identity,
+            )
+            .ok(),
         };
         let ctx = self.simulation_context(&sim, info, &input.context_entries)?;
 
@@ -773,8 +793,7 @@ impl Engine {
                 },
             )
             .decision;
-            let allow_all = allow_all();
-            let resource_side = match (&allow_all, resource_policy) {
+            let resource_side = match (&sim.allow_all, resource_policy) {
                 (Some(all), Some(rp)) => {
                     roleplay_policy::decide(
                         &request,
@@ -824,15 +843,6 @@ const RESOURCE_HANDLING_OPTIONS: [&str; 4] = [
     "EC2-VPC-EBS",
     "EC2-VPC-EBS-Subnet",
 ];
-
-/// An identity policy allowing everything: the identity side of a resource-side-only decision.
-fn allow_all() -> Option<Policy> {
-    Policy::parse(
-        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#,
-        PolicyKind::Identity,
-    )
-    .ok()
-}
 
 /// One result for a scenario needing every resource: the strongest denial wins.
 fn combined(action: &str, results: Vec<ResourceResult>) -> EvaluationResult {

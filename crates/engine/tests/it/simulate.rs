@@ -336,6 +336,31 @@ fn sources_authorization_and_errors() {
         "ResourceNames are not in a valid ARN format: bucket.",
     );
 
+    let many = vec!["*"; 10_001];
+    assert_error(
+        e.simulate_custom_policy(b, info, &on(input.clone(), &many)),
+        ErrorCode::InvalidInput,
+        "The simulation would decide 10001 action and resource pairs; at most 10000 are allowed.",
+    );
+
+    // A scenario of several resources: one result per action, the strongest denial deciding.
+    let mut scenario = on(
+        actions(&["s3:ListBucket"]),
+        &["arn:aws:s3:::a", "arn:aws:s3:::b"],
+    );
+    scenario.policy_input_list = vec![allow("s3:*"), r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::b"}}"#.into()];
+    scenario.resource_handling_option = Some("EC2-VPC-EBS".into());
+    let r = only(e.simulate_custom_policy(b, info, &scenario).unwrap());
+    assert_eq!(r.result.decision, Decision::ExplicitDeny);
+    let each: Vec<_> = r.resource_specific.iter().map(|x| x.decision).collect();
+    assert_eq!(each, [Decision::Allow, Decision::ExplicitDeny]);
+    scenario.resource_handling_option = Some("EC2-Classic".into());
+    assert_error(
+        e.simulate_custom_policy(b, info, &scenario),
+        ErrorCode::InvalidInput,
+        "Invalid ResourceHandlingOption: EC2-Classic.",
+    );
+
     // The simulator is itself authorized.
     let carol = env.user("carol", Some(&allow("iam:SimulateCustomPolicy")));
     let mut custom = input.clone();

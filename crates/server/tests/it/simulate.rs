@@ -97,6 +97,21 @@ async fn simulator_errors() {
     )
     .await;
     g.assert_matches(
+        "iam/SimulateCustomPolicy/short-action-name",
+        &Call::iam(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", CONDITIONAL),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ActionNames.member.2", "s3"),
+                ("ContextEntries.member.1.ContextKeyName", "aws:SourceIp"),
+                ("ContextEntries.member.1.ContextKeyType", "address"),
+            ],
+        )
+        .by(&B_ROOT),
+    )
+    .await;
+    g.assert_matches(
         "iam/SimulatePrincipalPolicy/no-such-user",
         &Call::iam(
             "SimulatePrincipalPolicy",
