@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use roleplay_engine::Engine;
 use roleplay_engine::scenario::{BUILT_IN, Scenario};
 use roleplay_engine::session::TokenKey;
-use roleplay_server::{AppState, Clock, OsRandom, build_app, serve};
+use roleplay_server::{AppState, Clock, OsRandom, Timeouts, build_app, serve};
 use roleplay_sigv4::KeyCache;
 use roleplay_store::{BlobStore, SqliteStore, Store};
 use roleplay_types::IdGen;
@@ -55,6 +55,10 @@ struct ServeArgs {
     /// Let `POST /_roleplay/clock?advance=SECONDS` move the server's clock (tests only).
     #[arg(long, hide = true)]
     clock_control: bool,
+    /// Seconds a client may leave its connection idle mid-request (head, body, or an unread
+    /// response) before it is closed; S3's is about 20.
+    #[arg(long, hide = true, default_value_t = 20.0)]
+    io_timeout: f64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -186,6 +190,12 @@ fn serve_command(args: ServeArgs) -> Result<()> {
     engine
         .apply_scenario(&scenario, clock.now())
         .map_err(|e| anyhow::anyhow!("applying the scenario: {e}"))?;
+    let timeouts = Timeouts::uniform(
+        std::time::Duration::try_from_secs_f64(args.io_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--io-timeout must be a positive number of seconds")?,
+    );
     let state = Arc::new(AppState {
         engine: Arc::new(engine),
         keys: KeyCache::default(),
@@ -210,7 +220,7 @@ fn serve_command(args: ServeArgs) -> Result<()> {
         }
         out.flush()?;
         drop(out);
-        serve(listener, build_app(state), shutdown_signal()).await?;
+        serve(listener, build_app(state), timeouts, shutdown_signal()).await?;
         Ok(())
     })
 }

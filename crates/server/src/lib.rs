@@ -3,6 +3,7 @@
 //! the engine. `build_app` returns the router; `serve` runs it until shutdown.
 #![warn(missing_docs)]
 
+mod conn;
 mod iam;
 mod pipeline;
 mod query;
@@ -10,6 +11,7 @@ mod s3;
 mod sts;
 
 use axum::Router;
+pub use conn::{Timeouts, serve};
 use roleplay_engine::Engine;
 use roleplay_sigv4::KeyCache;
 use roleplay_types::IdGen;
@@ -86,26 +88,4 @@ impl std::fmt::Debug for AppState {
 /// The router serving IAM, STS and the roleplay endpoints.
 pub fn build_app(state: Arc<AppState>) -> Router {
     Router::new().fallback(pipeline::handle).with_state(state)
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    // Without TCP_NODELAY a response written in two pieces (head, then a streamed body) waits
-    // for the client's delayed ACK: ~40 ms on GetObject (BENCHMARKS.md).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "setting TCP_NODELAY failed");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

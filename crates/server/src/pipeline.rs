@@ -216,10 +216,34 @@ fn service_of_action(action: Option<&str>) -> Service {
 
 async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -> Outcome {
     let (parts, body) = req.into_parts();
+    // A declared length over the limit is refused before waiting for a byte of it.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_QUERY_BODY as u64) {
+        let f = Failure::new("RequestEntityTooLarge", 413, "Request body is too large.");
+        return failure(Service::Iam, rid, &f, "-");
+    }
     let body = match Limited::new(body, MAX_QUERY_BODY).collect().await {
         Ok(c) => c.to_bytes(),
-        Err(_) => {
-            let f = Failure::new("RequestEntityTooLarge", 413, "Request body is too large.");
+        Err(e) => {
+            let f = if e.is::<http_body_util::LengthLimitError>() {
+                Failure::new("RequestEntityTooLarge", 413, "Request body is too large.")
+            } else if crate::conn::timed_out(e.as_ref()) {
+                Failure::new(
+                    "RequestTimeout",
+                    400,
+                    "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+                )
+            } else {
+                Failure::new(
+                    "IncompleteBody",
+                    400,
+                    "The request body ended before the length given by its Content-Length header.",
+                )
+            };
             return failure(Service::Iam, rid, &f, "-");
         }
     };

@@ -686,7 +686,19 @@ async fn read_small(body: Body, limit: usize) -> Result<Bytes, S3Error> {
         .collect()
         .await
         .map(|c| c.to_bytes())
-        .map_err(|_| S3Error::new("MaxMessageLengthExceeded", 400, "Your request was too big."))
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                S3Error::new("MaxMessageLengthExceeded", 400, "Your request was too big.")
+            } else if crate::conn::timed_out(e.as_ref()) {
+                body::request_timeout()
+            } else {
+                S3Error::new(
+                    "IncompleteBody",
+                    400,
+                    "You did not provide the number of bytes specified by the Content-Length HTTP header",
+                )
+            }
+        })
 }
 
 /// The `LocationConstraint` of a `CreateBucketConfiguration` body, if any; a body that is not

@@ -45,15 +45,27 @@ impl Server {
     pub fn start(scenario: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("scenario.toml"), scenario).unwrap();
-        Self::spawn(dir, true)
+        Self::spawn(dir, true, &[])
+    }
+
+    /// Starts the server on the scenario text, in memory, with extra `serve` arguments.
+    pub fn start_with(scenario: &str, args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("scenario.toml"), scenario).unwrap();
+        Self::spawn(dir, true, args)
     }
 
     /// Starts the server with its store in `dir/data`.
     pub fn start_on_disk(dir: tempfile::TempDir) -> Server {
-        Self::spawn(dir, false)
+        Self::spawn(dir, false, &[])
     }
 
-    fn spawn(dir: tempfile::TempDir, in_memory: bool) -> Server {
+    fn spawn(dir: tempfile::TempDir, in_memory: bool, args: &[&str]) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("stderr.log"))
+            .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_roleplay"));
         cmd.arg("serve")
             .arg("--listen")
@@ -62,7 +74,8 @@ impl Server {
             .arg(dir.path().join("scenario.toml"))
             .arg("--clock-control")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .args(args)
+            .stderr(log);
         if in_memory {
             cmd.arg("--in-memory");
         } else {

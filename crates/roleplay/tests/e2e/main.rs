@@ -11,9 +11,15 @@
     reason = "test code fails loudly"
 )]
 
+mod auth;
 mod boto3;
+mod concurrency;
+mod crash;
 mod doctor;
 mod harness;
+mod hostile;
+mod ops;
+mod raw;
 mod restart;
 mod s3;
 mod s3_bad_input;

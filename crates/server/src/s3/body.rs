@@ -36,6 +36,24 @@ fn incomplete() -> S3Error {
     )
 }
 
+/// S3's answer to a client that stopped sending its body.
+pub(crate) fn request_timeout() -> S3Error {
+    S3Error::new(
+        "RequestTimeout",
+        400,
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+    )
+}
+
+/// A body that could not be read: the client stalled, or ended it early.
+pub(crate) fn read_failure(e: &axum::Error) -> S3Error {
+    if crate::conn::timed_out(e) {
+        request_timeout()
+    } else {
+        incomplete()
+    }
+}
+
 fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
     ["crc32", "crc32c", "sha1", "sha256"]
         .iter()
@@ -91,7 +109,7 @@ pub(crate) async fn receive_body(
     let mut total: u64 = 0;
     let mut decoded = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| incomplete())?;
+        let frame = frame.map_err(|e| read_failure(&e))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
