@@ -9,6 +9,7 @@
     reason = "test code reads its vector files and fails loudly"
 )]
 
+mod positions;
 mod properties;
 mod validation;
 mod vectors;
