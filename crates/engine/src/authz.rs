@@ -1,15 +1,17 @@
 //! Authorization: gather the policies that apply to a request, decide with the policy engine,
 //! and turn a denial into AWS's AccessDenied text.
 
+use crate::decisions::DecisionEvent;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Identity, IdentityKind};
 use crate::{Engine, RequestInfo};
 use roleplay_policy::{Context, Decision, Outcome, Policy, PolicyKind, PolicySet, Request, decide};
-use roleplay_store::{PrincipalRef, ReadTx};
+use roleplay_store::{PrincipalKind, PrincipalRef, ReadTx};
 use roleplay_types::Arn;
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
 
 const CACHE_LIMIT: usize = 10_000;
 
@@ -37,12 +39,43 @@ impl PolicyCache {
     }
 }
 
+/// The condition keys of one request, with what the decision log files it under.
+#[derive(Clone)]
+pub(crate) struct RequestContext {
+    keys: Context,
+    pub(crate) request_id: Arc<str>,
+    pub(crate) now: OffsetDateTime,
+}
+
+impl RequestContext {
+    pub(crate) fn new(keys: Context, info: &RequestInfo) -> Self {
+        Self {
+            keys,
+            request_id: Arc::from(info.request_id.as_str()),
+            now: info.now,
+        }
+    }
+}
+
+impl std::ops::Deref for RequestContext {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.keys
+    }
+}
+
+impl std::ops::DerefMut for RequestContext {
+    fn deref_mut(&mut self) -> &mut Context {
+        &mut self.keys
+    }
+}
+
 /// The identity-side policies of a caller.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct CallerPolicies {
-    identity: Vec<Arc<Policy>>,
-    boundary: Option<Arc<Policy>>,
-    session: Option<Vec<Arc<Policy>>>,
+    pub(crate) identity: Vec<Arc<Policy>>,
+    pub(crate) boundary: Option<Arc<Policy>>,
+    pub(crate) session: Option<Vec<Arc<Policy>>>,
 }
 
 /// One authorization check inside an operation.
@@ -81,9 +114,16 @@ impl Engine {
         out: &mut Vec<Arc<Policy>>,
     ) -> Result<(), ApiError> {
         for inline in tx.list_inline_policies(owner).map_err(ApiError::internal)? {
+            // Names are unique only per owner; the id says whose policy it is.
+            let kind = match owner.kind {
+                PrincipalKind::User => "user",
+                PrincipalKind::Group => "group",
+                PrincipalKind::Role => "role",
+            };
+            let id = format!("inline:{kind}/{}/{}", owner.name, inline.name);
             if let Some(p) = self
                 .policies
-                .get(PolicyKind::Identity, &inline.name, &inline.document)
+                .get(PolicyKind::Identity, &id, &inline.document)
             {
                 out.push(p);
             }
@@ -167,7 +207,7 @@ impl Engine {
     }
 
     /// The condition keys of a request by `id`.
-    pub(crate) fn context(&self, id: &Identity, info: &RequestInfo) -> Context {
+    pub(crate) fn context(&self, id: &Identity, info: &RequestInfo) -> RequestContext {
         let mut ctx = id.caller.context();
         ctx.insert("aws:CurrentTime", crate::iso8601(info.now));
         ctx.insert("aws:EpochTime", info.now.unix_timestamp().to_string());
@@ -195,7 +235,7 @@ impl Engine {
                 ctx.insert("aws:SourceIdentity", si.clone());
             }
         }
-        ctx
+        RequestContext::new(ctx, info)
     }
 }
 
@@ -228,25 +268,66 @@ fn evaluate(
 }
 
 /// AWS's AccessDenied text: `User: ARN is not authorized to perform: ACTION on resource: ARN`
-/// and the reason, naming the kind of policy that denied or lacked an allow.
+/// and the reason, naming the kind of policy that denied or lacked an allow. S3 writes the
+/// resource in double quotes.
+pub(crate) fn denial_text(
+    principal: &str,
+    action: &str,
+    resource: &str,
+    decision: Decision,
+    kind: Option<PolicyKind>,
+    quoted: bool,
+) -> String {
+    let resource = if quoted {
+        format!("\"{resource}\"")
+    } else {
+        resource.to_owned()
+    };
+    let base =
+        format!("User: {principal} is not authorized to perform: {action} on resource: {resource}");
+    let reason = match (decision, kind) {
+        (Decision::ExplicitDeny, Some(PolicyKind::Trust)) => {
+            " with an explicit deny in the role trust policy".to_owned()
+        }
+        (Decision::ExplicitDeny, Some(PolicyKind::Identity)) => {
+            " with an explicit deny in an identity-based policy".to_owned()
+        }
+        (Decision::ExplicitDeny, Some(k)) => format!(" with an explicit deny in a {}", noun(k)),
+        (_, Some(k)) => format!(" because no {} allows the {action} action", noun(k)),
+        (_, None) => String::new(),
+    };
+    base + &reason
+}
+
+/// The AccessDenied error of a denied check.
 pub(crate) fn denial(
     id: &Identity,
     check: &Check<'_>,
     decision: Decision,
     kind: Option<PolicyKind>,
 ) -> ApiError {
-    let base = format!(
-        "User: {} is not authorized to perform: {} on resource: {}",
-        id.arn(),
-        check.action,
-        check.resource
-    );
-    let reason = match (decision, kind) {
-        (Decision::ExplicitDeny, Some(k)) => format!(" with an explicit deny in a {}", noun(k)),
-        (_, Some(k)) => format!(" because no {} allows the {} action", noun(k), check.action),
-        (_, None) => String::new(),
-    };
-    ApiError::new(ErrorCode::AccessDenied, base + &reason)
+    ApiError::new(
+        ErrorCode::AccessDenied,
+        denial_text(
+            &id.arn(),
+            check.action,
+            check.resource,
+            decision,
+            kind,
+            false,
+        ),
+    )
+}
+
+/// The short name of a policy kind in the decision log and the test vectors.
+pub(crate) fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "identity",
+        PolicyKind::Resource => "resource",
+        PolicyKind::Trust => "trust",
+        PolicyKind::PermissionsBoundary => "boundary",
+        PolicyKind::Session => "session",
+    }
 }
 
 fn noun(kind: PolicyKind) -> &'static str {
@@ -259,19 +340,56 @@ fn noun(kind: PolicyKind) -> &'static str {
     }
 }
 
+/// A decided check: the decision and the kind of policy behind a denial.
+pub(crate) struct Decided {
+    pub(crate) decision: Decision,
+    pub(crate) denied_by: Option<PolicyKind>,
+}
+
 impl Engine {
+    /// Decides one check and files it in the decision log.
+    pub(crate) fn decide_check(
+        &self,
+        tx: &dyn ReadTx,
+        id: &Identity,
+        check: &Check<'_>,
+        ctx: &RequestContext,
+    ) -> Result<Decided, ApiError> {
+        let pols = self.caller_policies(tx, id)?;
+        let (decision, denied_by) = evaluate(id, check, ctx, &pols);
+        if let Some(log) = &self.decisions {
+            log.record(DecisionEvent {
+                request_id: ctx.request_id.clone(),
+                time: ctx.now,
+                identity: id.clone(),
+                action: check.action.to_owned(),
+                resource: check.resource.to_owned(),
+                resource_account: check.resource_account.to_owned(),
+                resource_policy: check.resource_policy.clone(),
+                policies: pols,
+                context: (**ctx).clone(),
+            });
+        }
+        Ok(Decided {
+            decision,
+            denied_by,
+        })
+    }
+
     /// Decides one check; a denial carries AWS's AccessDenied text.
     pub(crate) fn require(
         &self,
         tx: &dyn ReadTx,
         id: &Identity,
         check: &Check<'_>,
-        ctx: &Context,
+        ctx: &RequestContext,
     ) -> Result<(), ApiError> {
-        let pols = self.caller_policies(tx, id)?;
-        match evaluate(id, check, ctx, &pols) {
-            (Decision::Allow, _) => Ok(()),
-            (decision, kind) => Err(denial(id, check, decision, kind)),
+        match self.decide_check(tx, id, check, ctx)? {
+            Decided {
+                decision: Decision::Allow,
+                ..
+            } => Ok(()),
+            d => Err(denial(id, check, d.decision, d.denied_by)),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! anything, then validates the documents it stores (MalformedPolicyDocument with AWS's
 //! texts, size quotas, principals that must exist).
 
-use crate::authz::Check;
+use crate::authz::{Check, RequestContext};
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo, write_error};
@@ -254,7 +254,7 @@ impl Engine {
         id: &Identity,
         action: &str,
         resource: &str,
-        ctx: &Context,
+        ctx: &RequestContext,
     ) -> Result<(), ApiError> {
         self.require(
             tx,

@@ -6,6 +6,7 @@
 
 mod authz;
 pub mod aws_managed;
+pub mod decisions;
 pub mod error;
 pub mod iam;
 mod identity;
@@ -14,6 +15,7 @@ pub mod scenario;
 pub mod session;
 pub mod sts;
 
+pub use decisions::DecisionLog;
 pub use error::{ApiError, ErrorCode, Fault};
 pub use identity::{Identity, IdentityKind};
 
@@ -31,6 +33,8 @@ use time::OffsetDateTime;
 /// Facts about the request that are not its parameters.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
+    /// The request id returned to the client, under which the decision log files the request.
+    pub request_id: String,
     /// When the request is handled.
     pub now: OffsetDateTime,
     /// The client's address (`aws:SourceIp`).
@@ -59,6 +63,7 @@ pub struct Engine {
     ids: Arc<dyn IdGen>,
     tokens: TokenKey,
     policies: authz::PolicyCache,
+    decisions: Option<DecisionLog>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -119,9 +124,21 @@ impl Engine {
             ids,
             tokens,
             policies: authz::PolicyCache::default(),
+            decisions: None,
         };
         engine.seed_aws_managed(now)?;
         Ok(engine)
+    }
+
+    /// Files every authorization decision in `log`.
+    pub fn with_decision_log(mut self, log: DecisionLog) -> Self {
+        self.decisions = Some(log);
+        self
+    }
+
+    /// The decision log, if decisions are filed.
+    pub fn decision_log(&self) -> Option<&DecisionLog> {
+        self.decisions.as_ref()
     }
 
     /// The store.

@@ -14,10 +14,11 @@ pub use access::{
 };
 pub use config::{AclRequest, AclView, DeleteOutcome, GranteeSpec, PutExtras, validate_tags};
 
+use crate::authz::RequestContext;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo, write_error};
-use roleplay_policy::{Context, Policy, PolicyKind};
+use roleplay_policy::{Policy, PolicyKind};
 use roleplay_store::{
     BlobId, Bucket, ContentHeaders, NULL_VERSION, ObjectListing, ObjectOwnership, ObjectQuery,
     ObjectVersion, ReadTx, Segment, StoreExt, Tag, Versioning, WriteError,
@@ -162,7 +163,7 @@ pub struct ObjectMeta {
 }
 
 impl Engine {
-    fn s3_context(&self, id: Option<&Identity>, info: &RequestInfo) -> Context {
+    fn s3_context(&self, id: Option<&Identity>, info: &RequestInfo) -> RequestContext {
         match id {
             Some(id) => self.context(id, info),
             None => {
@@ -177,7 +178,7 @@ impl Engine {
                 if let Some(ip) = info.source_ip {
                     ctx.insert("aws:SourceIp", ip.to_string());
                 }
-                ctx
+                RequestContext::new(ctx, info)
             }
         }
     }
@@ -190,7 +191,7 @@ impl Engine {
         prefix: &str,
         delimiter: Option<&str>,
         max_keys: usize,
-    ) -> Context {
+    ) -> RequestContext {
         let mut ctx = self.s3_context(id, info);
         ctx.insert("s3:prefix", prefix);
         if let Some(d) = delimiter {
@@ -208,7 +209,7 @@ impl Engine {
         action: &str,
         resource: &str,
         bucket: Option<&Bucket>,
-        ctx: &Context,
+        ctx: &RequestContext,
     ) -> Result<(), S3Error> {
         self.s3_decide(tx, id, action, resource, bucket, None, ctx)
     }

@@ -4,6 +4,7 @@
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 use roleplay_engine::Engine;
+use roleplay_engine::decisions::{DecisionLog, LogLocation};
 use roleplay_engine::scenario::{BUILT_IN, Scenario};
 use roleplay_engine::session::TokenKey;
 use roleplay_server::{AppState, Clock, OsRandom, Timeouts, build_app, serve};
@@ -196,6 +197,12 @@ fn serve_command(args: ServeArgs) -> Result<()> {
             .filter(|d| !d.is_zero())
             .context("--io-timeout must be a positive number of seconds")?,
     );
+    let location = match data_dir {
+        Some(dir) => LogLocation::files(dir),
+        None => LogLocation::memory(),
+    };
+    let engine =
+        engine.with_decision_log(DecisionLog::open(location).context("opening the decision log")?);
     let state = Arc::new(AppState {
         engine: Arc::new(engine),
         keys: KeyCache::default(),

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, Limited};
+use roleplay_engine::decisions::{DecisionQuery, explain_text};
 use roleplay_engine::{Identity, RequestInfo};
 use roleplay_sigv4::{RequestView, SigningSettings, parse, sha256_hex, verify};
 use roleplay_wire::envelope::{ErrorResponse, Fault, IAM_NAMESPACE, STS_NAMESPACE, query_error};
@@ -81,6 +82,11 @@ pub(crate) async fn handle(
     if path == "/_roleplay/clock" {
         return clock(&state, &req);
     }
+    if path == "/_roleplay/decisions" {
+        let is_get = req.method() == axum::http::Method::GET;
+        let query = req.uri().query().unwrap_or_default().to_owned();
+        return decisions(&state, is_get, &query).await;
+    }
     if is_s3(&req) {
         let (parts, body) = req.into_parts();
         let (response, principal, operation) = s3::handle(&state, peer, parts, body, &rid).await;
@@ -124,6 +130,83 @@ pub(crate) async fn handle(
         headers.insert("x-amzn-RequestId", v);
     }
     response
+}
+
+/// `GET /_roleplay/decisions?request_id=&principal=&action=&decision=&since=&until=&limit=&format=`:
+/// the decision log's records, as JSON (`{"decisions": [...]}`) or, with `format=text`, in
+/// plain words.
+async fn decisions(state: &Arc<AppState>, is_get: bool, query: &str) -> Response {
+    let plain = |status: StatusCode, text: String| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            text,
+        )
+            .into_response()
+    };
+    if !is_get {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into());
+    }
+    let Some(log) = state.engine.decision_log().cloned() else {
+        return plain(StatusCode::NOT_FOUND, "the decision log is off\n".into());
+    };
+    let params = match Params::from_form(query.as_bytes(), &Limits::default()) {
+        Ok(p) => p,
+        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("{e}\n")),
+    };
+    let known = [
+        "request_id",
+        "principal",
+        "action",
+        "decision",
+        "since",
+        "until",
+        "limit",
+        "format",
+    ];
+    if let Some((name, _)) = params.iter().find(|(n, _)| !known.contains(n)) {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            format!("unknown parameter {name}; known: {}\n", known.join(", ")),
+        );
+    }
+    let get = |n: &str| params.get(n).map(str::to_owned);
+    let limit = match params.get("limit").map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=10_000).contains(&n) => n,
+        Some(_) => return plain(StatusCode::BAD_REQUEST, "limit must be 1 to 10000\n".into()),
+    };
+    let text = match params.get("format") {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(_) => return plain(StatusCode::BAD_REQUEST, "format is json or text\n".into()),
+    };
+    let query = DecisionQuery {
+        request_id: get("request_id"),
+        principal: get("principal"),
+        action: get("action"),
+        decision: get("decision"),
+        since: get("since"),
+        until: get("until"),
+        limit,
+    };
+    // Searching reads the log files: keep it off the async workers.
+    let found = tokio::task::spawn_blocking(move || log.search(&query)).await;
+    let records = match found {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return plain(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    };
+    if text {
+        let body: Vec<String> = records.iter().map(explain_text).collect();
+        return plain(StatusCode::OK, body.join("\n"));
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "decisions": records }).to_string(),
+    )
+        .into_response()
 }
 
 /// `POST /_roleplay/clock?advance=SECONDS`: moves the clock forward, when enabled for tests.
@@ -335,6 +418,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
         Err(e) => return failure(service, rid, &Failure::from(e), "-"),
     };
     let info = RequestInfo {
+        request_id: rid.to_owned(),
         now,
         source_ip: Some(peer.ip()),
         region: claims.scope.region.clone(),

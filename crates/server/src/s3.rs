@@ -294,6 +294,7 @@ async fn serve(
         ),
     })?;
     let info = RequestInfo {
+        request_id: rid.to_owned(),
         now,
         source_ip: Some(peer.ip()),
         region: verified

@@ -10,9 +10,10 @@
 
 use super::S3Error;
 use crate::Engine;
-use crate::authz::Check;
+use crate::authz::{Check, RequestContext, denial_text};
 use crate::identity::Identity;
-use roleplay_policy::{Context, PolicyKind};
+use roleplay_policy::Decision;
+use roleplay_policy::PolicyKind;
 use roleplay_store::{Bucket, ObjectOwnership, ObjectVersion, ReadTx};
 use roleplay_types::AccountId;
 use serde::{Deserialize, Serialize};
@@ -295,7 +296,7 @@ impl Engine {
         resource: &str,
         bucket: Option<&Bucket>,
         object: Option<&ObjectVersion>,
-        ctx: &Context,
+        ctx: &RequestContext,
     ) -> Result<(), S3Error> {
         let anonymous;
         let caller = match (id, bucket) {
@@ -323,8 +324,26 @@ impl Engine {
             resource_account: account,
             resource_policy,
         };
-        self.require(tx, caller, &check, ctx)
-            .map_err(|_| S3Error::access_denied())
+        let d = self.decide_check(tx, caller, &check, ctx)?;
+        if d.decision == Decision::Allow {
+            return Ok(());
+        }
+        // S3 gives the reason only to callers of the resource owner's own account.
+        if id.is_some() && caller.account.as_str() == account {
+            return Err(S3Error::new(
+                "AccessDenied",
+                403,
+                denial_text(
+                    &caller.arn(),
+                    action,
+                    resource,
+                    d.decision,
+                    d.denied_by,
+                    true,
+                ),
+            ));
+        }
+        Err(S3Error::access_denied())
     }
 
     /// The bucket policy as stored when nothing else applies, or a document joining its

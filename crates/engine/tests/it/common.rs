@@ -23,6 +23,7 @@ pub struct Env {
 
 pub fn info_at(now: OffsetDateTime) -> RequestInfo {
     RequestInfo {
+        request_id: "test-request".into(),
         now,
         source_ip: None,
         region: "us-east-1".into(),

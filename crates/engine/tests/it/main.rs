@@ -11,6 +11,7 @@
 
 mod account;
 mod common;
+mod decisions;
 mod groups;
 mod oidc;
 mod simulate;

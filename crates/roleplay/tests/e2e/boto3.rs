@@ -81,3 +81,8 @@ fn s3_cross_account_matrix() {
 fn policy_simulator_agrees_with_live_requests() {
     run_scenario("simulator.py");
 }
+
+#[test]
+fn denial_texts_and_decision_log() {
+    run_scenario("explain.py");
+}

@@ -1,0 +1,407 @@
+//! One decision: what the request path hands over, and the JSON record made from it.
+
+use crate::authz::{CallerPolicies, denial_text, kind_name};
+use crate::identity::Identity;
+use roleplay_policy::{
+    Context, ContextValue, Decision, Effect, Policy, PolicyKind, PolicySet, Principal, Request,
+    explain,
+};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What the request path knows of one decision; traced and rendered by the writer.
+pub(crate) struct DecisionEvent {
+    pub(crate) request_id: Arc<str>,
+    pub(crate) time: OffsetDateTime,
+    pub(crate) identity: Identity,
+    pub(crate) action: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: String,
+    pub(crate) resource_policy: Option<Arc<Policy>>,
+    pub(crate) policies: CallerPolicies,
+    pub(crate) context: Context,
+}
+
+fn decision_name(d: Decision) -> &'static str {
+    match d {
+        Decision::Allow => "Allow",
+        Decision::ExplicitDeny => "ExplicitDeny",
+        Decision::ImplicitDeny => "ImplicitDeny",
+    }
+}
+
+fn effect_name(e: Effect) -> &'static str {
+    match e {
+        Effect::Allow => "Allow",
+        Effect::Deny => "Deny",
+    }
+}
+
+/// A policy as a reader knows it, from its id and kind: "inline policy `x` of user alice",
+/// "trust policy of role arn:...", "bucket policy of b", "managed policy arn:...".
+pub fn policy_label(id: &str, kind: &str) -> String {
+    if let Some(rest) = id.strip_prefix("inline:") {
+        let mut parts = rest.splitn(3, '/');
+        if let (Some(owner_kind), Some(owner), Some(name)) =
+            (parts.next(), parts.next(), parts.next())
+        {
+            return format!("inline policy `{name}` of {owner_kind} {owner}");
+        }
+    }
+    if let Some(role) = id.strip_suffix("#trust") {
+        return format!("trust policy of {role}");
+    }
+    if let Some(bucket) = id.strip_suffix("#policy") {
+        return format!("bucket policy of {bucket}");
+    }
+    match kind {
+        "boundary" => format!("permissions boundary {id}"),
+        "session" if id.starts_with("arn:") => format!("session policy {id}"),
+        "session" => "inline session policy".to_owned(),
+        _ if id.starts_with("arn:aws:iam::aws:policy/") => format!("AWS managed policy {id}"),
+        _ if id.starts_with("arn:") => format!("managed policy {id}"),
+        _ => format!("policy {id}"),
+    }
+}
+
+fn context_json(ctx: &Context) -> Value {
+    let mut keys: Vec<(&str, &ContextValue)> = ctx.iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = Map::new();
+    for (k, v) in keys {
+        let value = match v {
+            ContextValue::Single(s) => Value::String(s.clone()),
+            ContextValue::Multi(vs) => {
+                Value::Array(vs.iter().cloned().map(Value::String).collect())
+            }
+        };
+        out.insert(k.to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+impl DecisionEvent {
+    /// The JSON record: who, what, the decision, why, and the full trace.
+    pub(crate) fn render(&self) -> Value {
+        let caller = &self.identity.caller;
+        let identity: Vec<&Policy> = self.policies.identity.iter().map(|p| p.as_ref()).collect();
+        let session: Option<Vec<&Policy>> = self
+            .policies
+            .session
+            .as_ref()
+            .map(|s| s.iter().map(|p| p.as_ref()).collect());
+        let set = PolicySet {
+            identity: &identity,
+            resource: self.resource_policy.as_deref(),
+            boundary: self.policies.boundary.as_deref(),
+            session: session.as_deref(),
+        };
+        let request = Request {
+            caller,
+            action: &self.action,
+            resource: &self.resource,
+            resource_account: Some(&self.resource_account),
+            context: &self.context,
+        };
+        let trace = explain(&request, &set);
+        let outcome = &trace.outcome;
+        let anonymous = matches!(caller.principal, Principal::Anonymous);
+        let principal = if anonymous {
+            "*".to_owned()
+        } else {
+            self.identity.arn()
+        };
+
+        let statements: Vec<Value> = outcome
+            .matched
+            .iter()
+            .map(|s| {
+                json!({
+                    "policy": s.policy.id(),
+                    "policy_type": kind_name(s.policy.kind()),
+                    "sid": s.statement().and_then(|st| st.sid()),
+                    "index": s.index,
+                })
+            })
+            .collect();
+
+        // Which kinds of policy had no matching Allow (those that took part).
+        let mut no_allow: Vec<&str> = Vec::new();
+        let allows = |kind: PolicyKind| {
+            trace.policies.iter().any(|p| {
+                p.policy.kind() == kind
+                    && p.statements
+                        .iter()
+                        .any(|s| s.effect == Effect::Allow && s.verdict.is_match())
+            })
+        };
+        let is_root = matches!(caller.principal, Principal::Root { .. });
+        if !anonymous && !is_root && !allows(PolicyKind::Identity) {
+            no_allow.push(kind_name(PolicyKind::Identity));
+        }
+        match &self.resource_policy {
+            Some(r) if !allows(r.kind()) => no_allow.push(kind_name(r.kind())),
+            // Across accounts the resource side must allow too, and nothing there does.
+            None if caller.account() != Some(self.resource_account.as_str()) => {
+                no_allow.push(kind_name(PolicyKind::Resource));
+            }
+            _ => {}
+        }
+        if self.policies.boundary.is_some() && !allows(PolicyKind::PermissionsBoundary) {
+            no_allow.push(kind_name(PolicyKind::PermissionsBoundary));
+        }
+        if self.policies.session.is_some() && !allows(PolicyKind::Session) {
+            no_allow.push(kind_name(PolicyKind::Session));
+        }
+
+        let policies: Vec<Value> = trace
+            .policies
+            .iter()
+            .map(|p| {
+                json!({
+                    "policy": p.policy.id(),
+                    "policy_type": kind_name(p.policy.kind()),
+                    "statements": p.statements.iter().map(|s| json!({
+                        "index": s.index,
+                        "sid": s.sid,
+                        "effect": effect_name(s.effect),
+                        "matched": s.verdict.is_match(),
+                        "why": s.verdict.describe(&self.action, &self.resource),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+
+        let session = self.identity.session().map(|s| {
+            json!({
+                "principal": s.principal_arn,
+                "name": s.session_name,
+                "issued_at": crate::iso8601_from_unix(s.issued_at),
+                "expires_at": crate::iso8601_from_unix(s.expires_at),
+                "mfa": s.mfa_authenticated,
+                "chained": s.chained,
+                "source_identity": s.source_identity,
+                "session_policy": s.policy.is_some(),
+                "session_policy_arns": s.policy_arns,
+                "tags": s.tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+            })
+        });
+
+        let mut record = json!({
+            "request_id": &*self.request_id,
+            "time": crate::iso8601(self.time),
+            "account": if anonymous { Value::Null } else { Value::String(self.identity.account.to_string()) },
+            "principal": principal,
+            "session": session,
+            "action": self.action,
+            "resource": self.resource,
+            "resource_account": self.resource_account,
+            "decision": decision_name(outcome.decision),
+            "statements": statements,
+            "no_allow_in": no_allow,
+            "missing_keys": trace.missing_keys,
+            "context": context_json(&self.context),
+            "policies": policies,
+        });
+        if outcome.decision != Decision::Allow
+            && let Some(obj) = record.as_object_mut()
+        {
+            obj.insert(
+                "denied_by".into(),
+                outcome
+                    .denied_by
+                    .map(kind_name)
+                    .map_or(Value::Null, |k| Value::String(k.into())),
+            );
+            obj.insert(
+                "reason".into(),
+                Value::String(denial_text(
+                    &principal,
+                    &self.action,
+                    &self.resource,
+                    outcome.decision,
+                    outcome.denied_by,
+                    false,
+                )),
+            );
+        }
+        record
+    }
+}
+
+/// A search of the decision log; every given field must match.
+#[derive(Debug, Clone)]
+pub struct DecisionQuery {
+    /// The request id.
+    pub request_id: Option<String>,
+    /// The principal ARN (exact).
+    pub principal: Option<String>,
+    /// The action, `service:Action`, any case.
+    pub action: Option<String>,
+    /// `Allow`, `Deny` (either denial), `ExplicitDeny` or `ImplicitDeny`.
+    pub decision: Option<String>,
+    /// Records at or after this time (ISO 8601, UTC, `Z`).
+    pub since: Option<String>,
+    /// Records at or before this time.
+    pub until: Option<String>,
+    /// At most this many records, the newest.
+    pub limit: usize,
+}
+
+impl Default for DecisionQuery {
+    fn default() -> Self {
+        Self {
+            request_id: None,
+            principal: None,
+            action: None,
+            decision: None,
+            since: None,
+            until: None,
+            limit: 100,
+        }
+    }
+}
+
+impl DecisionQuery {
+    pub(crate) fn matches(&self, r: &Value) -> bool {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+        let time = field("time");
+        self.request_id
+            .as_deref()
+            .is_none_or(|v| field("request_id") == v)
+            && self
+                .principal
+                .as_deref()
+                .is_none_or(|v| field("principal") == v)
+            && self
+                .action
+                .as_deref()
+                .is_none_or(|v| field("action").eq_ignore_ascii_case(v))
+            && self.decision.as_deref().is_none_or(|v| {
+                let d = field("decision");
+                d.eq_ignore_ascii_case(v) || (v.eq_ignore_ascii_case("deny") && d != "Allow")
+            })
+            && self.since.as_deref().is_none_or(|v| time >= v)
+            && self.until.as_deref().is_none_or(|v| time <= v)
+    }
+}
+
+fn kind_phrase(kind: &str) -> &'static str {
+    match kind {
+        "identity" => "the identity-based policies",
+        "resource" => "the resource-based policy",
+        "trust" => "the role trust policy",
+        "boundary" => "the permissions boundary",
+        "session" => "the session policies",
+        _ => "no policy",
+    }
+}
+
+/// A decision record in plain words: who asked for what, the decision and why, then every
+/// policy considered with each statement's verdict.
+pub fn explain_text(r: &Value) -> String {
+    use std::fmt::Write as _;
+    let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("-");
+    let mut out = String::new();
+    let _ = writeln!(out, "Request {} at {}", s("request_id"), s("time"));
+    let _ = writeln!(out, "  caller:   {}", s("principal"));
+    if let Some(session) = r.get("session").filter(|v| !v.is_null()) {
+        let f = |k: &str| session.get(k).and_then(Value::as_str).unwrap_or("-");
+        let _ = writeln!(
+            out,
+            "  session:  of {}, issued {}, expires {}",
+            f("principal"),
+            f("issued_at"),
+            f("expires_at")
+        );
+    }
+    let _ = writeln!(out, "  action:   {}", s("action"));
+    let _ = writeln!(
+        out,
+        "  resource: {} (account {})",
+        s("resource"),
+        s("resource_account")
+    );
+    let decision = s("decision");
+    match decision {
+        "Allow" => {
+            let _ = writeln!(out, "Decision: Allow");
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "Decision: {decision}, decided by {}",
+                kind_phrase(s("denied_by"))
+            );
+            let _ = writeln!(out, "  {}", s("reason"));
+        }
+    }
+    let strings = |k: &str| -> Vec<String> {
+        r.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let no_allow = strings("no_allow_in");
+    if !no_allow.is_empty() {
+        let phrases: Vec<&str> = no_allow.iter().map(|k| kind_phrase(k)).collect();
+        let _ = writeln!(
+            out,
+            "  no Allow statement matched in {}",
+            phrases.join(", ")
+        );
+    }
+    let policies = r.get("policies").and_then(Value::as_array);
+    match policies {
+        Some(list) if !list.is_empty() => {
+            let _ = writeln!(out, "Policies considered:");
+            for p in list {
+                let id = p.get("policy").and_then(Value::as_str).unwrap_or("-");
+                let kind = p.get("policy_type").and_then(Value::as_str).unwrap_or("-");
+                let _ = writeln!(out, "  {}", policy_label(id, kind));
+                for st in p
+                    .get("statements")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let g = |k: &str| st.get(k).and_then(Value::as_str);
+                    let index = st.get("index").and_then(Value::as_u64).unwrap_or(0);
+                    let name = match g("sid") {
+                        Some(sid) if !sid.is_empty() => format!("#{index} {sid}"),
+                        _ => format!("#{index}"),
+                    };
+                    let mark = if st.get("matched").and_then(Value::as_bool) == Some(true) {
+                        "+"
+                    } else {
+                        "-"
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    {mark} {name} ({}): {}",
+                        g("effect").unwrap_or("-"),
+                        g("why").unwrap_or("-")
+                    );
+                }
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "Policies considered: none apply to this caller");
+        }
+    }
+    let missing = strings("missing_keys");
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "Condition keys the request lacked: {}",
+            missing.join(", ")
+        );
+    }
+    out
+}

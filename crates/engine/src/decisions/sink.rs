@@ -1,0 +1,175 @@
+//! Where decision records go: JSON-lines files rotated by size, or a bounded memory buffer.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+/// Where the decision log lives.
+#[derive(Debug, Clone)]
+pub enum LogLocation {
+    /// `decisions.jsonl` in `dir`, rotated to `decisions.1.jsonl` ... when it reaches
+    /// `max_bytes`, keeping `keep` rotated files.
+    Files {
+        /// The directory (the server's data dir).
+        dir: PathBuf,
+        /// Size at which the current file is rotated.
+        max_bytes: u64,
+        /// How many rotated files are kept.
+        keep: usize,
+    },
+    /// In memory, dropping the oldest records beyond `max_bytes`.
+    Memory {
+        /// Bytes of JSON kept.
+        max_bytes: usize,
+    },
+}
+
+impl LogLocation {
+    /// Files in `dir` with the default sizes: 64 MiB per file, four rotated files.
+    pub fn files(dir: impl Into<PathBuf>) -> Self {
+        LogLocation::Files {
+            dir: dir.into(),
+            max_bytes: 64 << 20,
+            keep: 4,
+        }
+    }
+
+    /// Memory with the default size, 64 MiB.
+    pub fn memory() -> Self {
+        LogLocation::Memory {
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+pub(super) enum Sink {
+    Files {
+        dir: PathBuf,
+        max_bytes: u64,
+        keep: usize,
+        file: File,
+        size: u64,
+    },
+    Memory {
+        max_bytes: usize,
+        lines: VecDeque<String>,
+        size: usize,
+    },
+}
+
+const CURRENT: &str = "decisions.jsonl";
+
+fn rotated(dir: &std::path::Path, n: usize) -> PathBuf {
+    dir.join(format!("decisions.{n}.jsonl"))
+}
+
+fn open_current(dir: &std::path::Path) -> std::io::Result<(File, u64)> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(CURRENT))?;
+    let size = file.metadata()?.len();
+    Ok((file, size))
+}
+
+impl Sink {
+    pub(super) fn open(location: LogLocation) -> std::io::Result<Self> {
+        Ok(match location {
+            LogLocation::Files {
+                dir,
+                max_bytes,
+                keep,
+            } => {
+                std::fs::create_dir_all(&dir)?;
+                let (file, size) = open_current(&dir)?;
+                Sink::Files {
+                    dir,
+                    max_bytes,
+                    keep,
+                    file,
+                    size,
+                }
+            }
+            LogLocation::Memory { max_bytes } => Sink::Memory {
+                max_bytes,
+                lines: VecDeque::new(),
+                size: 0,
+            },
+        })
+    }
+
+    /// Appends whole lines.
+    pub(super) fn append(&mut self, lines: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Files {
+                dir,
+                max_bytes,
+                keep,
+                file,
+                size,
+            } => {
+                if *size > 0 && *size + lines.len() as u64 > *max_bytes {
+                    file.flush()?;
+                    for n in (1..*keep).rev() {
+                        let from = rotated(dir, n);
+                        if from.exists() {
+                            std::fs::rename(&from, rotated(dir, n + 1))?;
+                        }
+                    }
+                    if *keep > 0 {
+                        std::fs::rename(dir.join(CURRENT), rotated(dir, 1))?;
+                    } else {
+                        std::fs::remove_file(dir.join(CURRENT))?;
+                    }
+                    (*file, *size) = open_current(dir)?;
+                }
+                file.write_all(lines)?;
+                *size += lines.len() as u64;
+                Ok(())
+            }
+            Sink::Memory {
+                max_bytes,
+                lines: kept,
+                size,
+            } => {
+                for line in String::from_utf8_lossy(lines).lines() {
+                    *size += line.len();
+                    kept.push_back(line.to_owned());
+                }
+                while *size > *max_bytes {
+                    match kept.pop_front() {
+                        Some(old) => *size -= old.len(),
+                        None => break,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Calls `each` with every line, oldest first.
+    pub(super) fn scan(&self, each: &mut dyn FnMut(&str)) -> std::io::Result<()> {
+        match self {
+            Sink::Files { dir, keep, .. } => {
+                let mut paths: Vec<PathBuf> = (1..=*keep).rev().map(|n| rotated(dir, n)).collect();
+                paths.push(dir.join(CURRENT));
+                for path in paths {
+                    let file = match File::open(&path) {
+                        Ok(f) => f,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    for line in BufReader::new(file).lines() {
+                        each(&line?);
+                    }
+                }
+                Ok(())
+            }
+            Sink::Memory { lines, .. } => {
+                lines.iter().for_each(|l| each(l));
+                Ok(())
+            }
+        }
+    }
+}
