@@ -55,6 +55,11 @@ impl RequestContext {
             now: info.now,
         }
     }
+
+    /// The condition keys alone.
+    pub(crate) fn into_keys(self) -> Context {
+        self.keys
+    }
 }
 
 impl std::ops::Deref for RequestContext {

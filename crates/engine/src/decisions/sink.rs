@@ -73,6 +73,22 @@ fn open_current(dir: &std::path::Path) -> std::io::Result<(File, u64)> {
     Ok((file, size))
 }
 
+/// Shifts `decisions.N.jsonl` up by one (dropping the oldest beyond `keep`) and moves the
+/// current file to `decisions.1.jsonl`.
+fn rotate(dir: &std::path::Path, keep: usize) -> std::io::Result<()> {
+    for n in (1..keep).rev() {
+        let from = rotated(dir, n);
+        if from.exists() {
+            std::fs::rename(&from, rotated(dir, n + 1))?;
+        }
+    }
+    if keep > 0 {
+        std::fs::rename(dir.join(CURRENT), rotated(dir, 1))
+    } else {
+        std::fs::remove_file(dir.join(CURRENT))
+    }
+}
+
 impl Sink {
     pub(super) fn open(location: LogLocation) -> std::io::Result<Self> {
         Ok(match location {
@@ -99,7 +115,7 @@ impl Sink {
         })
     }
 
-    /// Appends whole lines.
+    /// Appends whole lines; a file is rotated before a line that would take it past its size.
     pub(super) fn append(&mut self, lines: &[u8]) -> std::io::Result<()> {
         match self {
             Sink::Files {
@@ -109,23 +125,38 @@ impl Sink {
                 file,
                 size,
             } => {
-                if *size > 0 && *size + lines.len() as u64 > *max_bytes {
-                    file.flush()?;
-                    for n in (1..*keep).rev() {
-                        let from = rotated(dir, n);
-                        if from.exists() {
-                            std::fs::rename(&from, rotated(dir, n + 1))?;
+                let mut rest = lines;
+                while !rest.is_empty() {
+                    let room = max_bytes.saturating_sub(*size);
+                    // The longest run of whole lines that fits; a line longer than a whole
+                    // file goes alone into an empty one.
+                    let mut cut = 0usize;
+                    for (i, b) in rest.iter().enumerate() {
+                        if *b != b'\n' {
+                            continue;
                         }
+                        let end = i + 1;
+                        if end as u64 > room {
+                            if cut == 0 && *size == 0 {
+                                cut = end;
+                            }
+                            break;
+                        }
+                        cut = end;
                     }
-                    if *keep > 0 {
-                        std::fs::rename(dir.join(CURRENT), rotated(dir, 1))?;
-                    } else {
-                        std::fs::remove_file(dir.join(CURRENT))?;
+                    if cut == 0 && *size == 0 {
+                        cut = rest.len();
                     }
-                    (*file, *size) = open_current(dir)?;
+                    if cut == 0 {
+                        rotate(dir, *keep)?;
+                        (*file, *size) = open_current(dir)?;
+                        continue;
+                    }
+                    let (now, later) = rest.split_at(cut);
+                    file.write_all(now)?;
+                    *size += now.len() as u64;
+                    rest = later;
                 }
-                file.write_all(lines)?;
-                *size += lines.len() as u64;
                 Ok(())
             }
             Sink::Memory {

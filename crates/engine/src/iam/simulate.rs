@@ -670,7 +670,7 @@ impl Engine {
                 }
             }
         }
-        Ok(ctx)
+        Ok(ctx.into_keys())
     }
 
     /// A role's trust policy, when `action` on `resource` is decided with it.
