@@ -1,6 +1,7 @@
 //! Authorization: gather the policies that apply to a request, decide with the policy engine,
 //! and turn a denial into AWS's AccessDenied text.
 
+use crate::cache::{PrincipalKey, PrincipalPolicies};
 use crate::decisions::DecisionEvent;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Identity, IdentityKind};
@@ -102,14 +103,23 @@ impl Engine {
         arn: &str,
         kind: PolicyKind,
     ) -> Result<Option<Arc<Policy>>, ApiError> {
+        let generation = tx.iam_generation();
+        let key = (kind, arn.to_owned());
+        if let Some(hit) = generation.and_then(|g| self.cache.managed.get(g, &key)) {
+            return Ok(hit);
+        }
         let Ok(parsed) = Arn::from_str(arn) else {
             return Ok(None);
         };
         let policy = tx.get_policy(&parsed).map_err(ApiError::internal)?;
-        Ok(policy.and_then(|p| {
+        let compiled = policy.and_then(|p| {
             p.default_version()
                 .and_then(|v| self.policies.get(kind, arn, &v.document))
-        }))
+        });
+        if let Some(g) = generation {
+            self.cache.managed.insert(g, key, compiled.clone());
+        }
+        Ok(compiled)
     }
 
     fn principal_policies(
@@ -152,60 +162,99 @@ impl Engine {
         id: &Identity,
     ) -> Result<CallerPolicies, ApiError> {
         let mut out = CallerPolicies::default();
-        let user = match &id.kind {
+        let key = match &id.kind {
             IdentityKind::Root | IdentityKind::UserSession { user: None, .. } => return Ok(out),
-            IdentityKind::User(u) | IdentityKind::UserSession { user: Some(u), .. } => Some(u),
-            IdentityKind::RoleSession { .. } => None,
+            IdentityKind::User(u) | IdentityKind::UserSession { user: Some(u), .. } => {
+                PrincipalKey {
+                    account: id.account.to_string(),
+                    role: false,
+                    name: u.name.clone(),
+                    unique_id: u.unique_id.clone(),
+                }
+            }
+            IdentityKind::RoleSession { role_name, claims } => PrincipalKey {
+                account: id.account.to_string(),
+                role: true,
+                name: role_name.clone(),
+                unique_id: claims.principal_id.clone(),
+            },
         };
-        if let Some(u) = user {
-            let owner = PrincipalRef::user(&id.account, &u.name);
-            self.principal_policies(tx, &owner, &mut out.identity)?;
-            for g in tx
-                .list_groups_for_user(&id.account, &u.name)
-                .map_err(ApiError::internal)?
-            {
-                self.principal_policies(
-                    tx,
-                    &PrincipalRef::group(&id.account, &g.name),
-                    &mut out.identity,
-                )?;
+        let generation = tx.iam_generation();
+        let principal = match generation.and_then(|g| self.cache.principals.get(g, &key)) {
+            Some(hit) => hit,
+            None => {
+                let found = Arc::new(self.principal_of(tx, id)?);
+                if let Some(g) = generation {
+                    self.cache.principals.insert(g, key, found.clone());
+                }
+                found
             }
-            if let Some(b) = &u.permissions_boundary {
-                out.boundary =
-                    self.managed_document(tx, &b.to_string(), PolicyKind::PermissionsBoundary)?;
+        };
+        out.identity = principal.identity.clone();
+        out.boundary = principal.boundary.clone();
+        if let IdentityKind::RoleSession { claims, .. } = &id.kind
+            && (claims.policy.is_some() || !claims.policy_arns.is_empty())
+        {
+            let mut session = Vec::new();
+            if let Some(p) = claims.policy.as_ref().and_then(|text| {
+                self.policies
+                    .get(PolicyKind::Session, "session-policy", text)
+            }) {
+                session.push(p);
             }
-            return Ok(out);
+            for arn in &claims.policy_arns {
+                if let Some(p) = self.managed_document(tx, arn, PolicyKind::Session)? {
+                    session.push(p);
+                }
+            }
+            out.session = Some(session);
         }
-        if let IdentityKind::RoleSession { role_name, claims } = &id.kind {
-            let role = tx
-                .get_role(&id.account, role_name)
-                .map_err(ApiError::internal)?;
-            // A deleted or recreated role leaves its sessions valid but without permissions.
-            if let Some(role) = role.filter(|r| r.unique_id == claims.principal_id) {
-                self.principal_policies(
-                    tx,
-                    &PrincipalRef::role(&id.account, &role.name),
-                    &mut out.identity,
-                )?;
-                if let Some(b) = &role.permissions_boundary {
+        Ok(out)
+    }
+
+    /// The identity-based policies and boundary of the user or role behind `id`, from the
+    /// store.
+    fn principal_of(&self, tx: &dyn ReadTx, id: &Identity) -> Result<PrincipalPolicies, ApiError> {
+        let mut out = PrincipalPolicies::default();
+        match &id.kind {
+            IdentityKind::Root | IdentityKind::UserSession { user: None, .. } => {}
+            IdentityKind::User(u) | IdentityKind::UserSession { user: Some(u), .. } => {
+                let owner = PrincipalRef::user(&id.account, &u.name);
+                self.principal_policies(tx, &owner, &mut out.identity)?;
+                for g in tx
+                    .list_groups_for_user(&id.account, &u.name)
+                    .map_err(ApiError::internal)?
+                {
+                    self.principal_policies(
+                        tx,
+                        &PrincipalRef::group(&id.account, &g.name),
+                        &mut out.identity,
+                    )?;
+                }
+                if let Some(b) = &u.permissions_boundary {
                     out.boundary =
                         self.managed_document(tx, &b.to_string(), PolicyKind::PermissionsBoundary)?;
                 }
             }
-            if claims.policy.is_some() || !claims.policy_arns.is_empty() {
-                let mut session = Vec::new();
-                if let Some(p) = claims.policy.as_ref().and_then(|text| {
-                    self.policies
-                        .get(PolicyKind::Session, "session-policy", text)
-                }) {
-                    session.push(p);
-                }
-                for arn in &claims.policy_arns {
-                    if let Some(p) = self.managed_document(tx, arn, PolicyKind::Session)? {
-                        session.push(p);
+            IdentityKind::RoleSession { role_name, claims } => {
+                let role = tx
+                    .get_role(&id.account, role_name)
+                    .map_err(ApiError::internal)?;
+                // A deleted or recreated role leaves its sessions valid but without permissions.
+                if let Some(role) = role.filter(|r| r.unique_id == claims.principal_id) {
+                    self.principal_policies(
+                        tx,
+                        &PrincipalRef::role(&id.account, &role.name),
+                        &mut out.identity,
+                    )?;
+                    if let Some(b) = &role.permissions_boundary {
+                        out.boundary = self.managed_document(
+                            tx,
+                            &b.to_string(),
+                            PolicyKind::PermissionsBoundary,
+                        )?;
                     }
                 }
-                out.session = Some(session);
             }
         }
         Ok(out)

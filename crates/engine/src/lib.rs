@@ -7,6 +7,7 @@
 mod authz;
 pub mod aws_managed;
 pub mod decisions;
+mod cache;
 pub mod error;
 pub mod iam;
 mod identity;
@@ -64,6 +65,7 @@ pub struct Engine {
     tokens: TokenKey,
     policies: authz::PolicyCache,
     decisions: Option<DecisionLog>,
+    cache: cache::IamCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -125,6 +127,7 @@ impl Engine {
             tokens,
             policies: authz::PolicyCache::default(),
             decisions: None,
+            cache: cache::IamCache::default(),
         };
         engine.seed_aws_managed(now)?;
         Ok(engine)
@@ -201,6 +204,8 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Result<Authenticated, ApiError> {
         let invalid = || ApiError::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN);
+        // Read before the store: an entry is tagged no newer than the state it came from.
+        let generation = self.store.iam_generation();
         if access_key_id.starts_with("ASIA") {
             let token = session_token.ok_or_else(invalid)?;
             let claims = self
@@ -215,34 +220,27 @@ impl Engine {
             }
             let account = AccountId::from_str(&claims.account).map_err(|_| invalid())?;
             let secret = self.tokens.temporary_secret(access_key_id);
-            let identity = self.store.read(|tx| {
-                let (user, role_tags) = match claims.kind {
-                    session::SessionKind::AssumedRole => {
-                        let name = claims.principal_arn.rsplit('/').next().unwrap_or_default();
-                        let tags = tx
-                            .get_role(&account, name)?
-                            .filter(|r| r.unique_id == claims.principal_id)
-                            .map(|r| r.tags.into_iter().map(|t| (t.key, t.value)).collect())
-                            .unwrap_or_default();
-                        (None, tags)
-                    }
-                    _ => {
-                        let name = claims
-                            .principal_arn
-                            .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
-                            .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned());
-                        let user = match name {
-                            Some(n) => Some(tx.get_user(&account, &n)?.ok_or_else(invalid)?),
-                            None => None,
-                        };
-                        (user, Vec::new())
-                    }
-                };
-                Identity::from_session(account.clone(), claims.clone(), user, role_tags)
-            })?;
+            let key = (
+                claims.account.clone(),
+                claims.principal_arn.clone(),
+                claims.principal_id.clone(),
+            );
+            let principal = match self.cache.sessions.get(generation, &key) {
+                Some(p) => p,
+                None => {
+                    let p = self.session_principal(&account, &claims)?;
+                    self.cache.sessions.insert(generation, key, p.clone());
+                    p
+                }
+            };
+            let identity =
+                Identity::from_session(account, claims, principal.user, principal.role_tags)?;
             return Ok(Authenticated { identity, secret });
         }
-        self.store.read(|tx| {
+        if let Some(hit) = self.cache.keys.get(generation, access_key_id) {
+            return Ok(hit.as_ref().clone());
+        }
+        let found = self.store.read(|tx| {
             let key = tx
                 .get_access_key(access_key_id)?
                 .filter(|k| k.status == KeyStatus::Active)
@@ -251,10 +249,51 @@ impl Engine {
                 KeyOwner::Root => None,
                 KeyOwner::User(name) => Some(tx.get_user(&key.account, name)?.ok_or_else(invalid)?),
             };
-            Ok(Authenticated {
+            Ok::<_, ApiError>(Authenticated {
                 identity: Identity::long_term(key.account.clone(), user, access_key_id),
                 secret: SecretAccessKey::new(key.secret.clone()),
             })
+        })?;
+        self.cache.keys.insert(
+            generation,
+            access_key_id.to_owned(),
+            Arc::new(found.clone()),
+        );
+        Ok(found)
+    }
+
+    /// What a session's identity takes from the store: the user behind a user session, the
+    /// tags of the role behind a role session (none if the role was deleted or recreated).
+    fn session_principal(
+        &self,
+        account: &AccountId,
+        claims: &session::SessionClaims,
+    ) -> Result<cache::SessionPrincipal, ApiError> {
+        let invalid = || ApiError::new(ErrorCode::InvalidClientTokenId, INVALID_TOKEN);
+        self.store.read(|tx| {
+            let (user, role_tags) = match claims.kind {
+                session::SessionKind::AssumedRole => {
+                    let name = claims.principal_arn.rsplit('/').next().unwrap_or_default();
+                    let tags = tx
+                        .get_role(account, name)?
+                        .filter(|r| r.unique_id == claims.principal_id)
+                        .map(|r| r.tags.into_iter().map(|t| (t.key, t.value)).collect())
+                        .unwrap_or_default();
+                    (None, tags)
+                }
+                _ => {
+                    let name = claims
+                        .principal_arn
+                        .strip_prefix(&format!("arn:aws:iam::{account}:user/"))
+                        .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned());
+                    let user = match name {
+                        Some(n) => Some(tx.get_user(account, &n)?.ok_or_else(invalid)?),
+                        None => None,
+                    };
+                    (user, Vec::new())
+                }
+            };
+            Ok(cache::SessionPrincipal { user, role_tags })
         })
     }
 

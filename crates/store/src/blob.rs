@@ -104,11 +104,71 @@ pub struct SweepReport {
     pub removed: usize,
 }
 
-type MemoryMap = Arc<Mutex<HashMap<BlobId, Arc<[u8]>>>>;
+type MemoryMap = Arc<Mutex<HashMap<BlobId, Arc<Chunks>>>>;
+
+/// The size of the pieces an in-memory blob is kept in: a body never moves once written,
+/// so an upload holds its size in memory, not twice that while a buffer grows.
+const MEMORY_CHUNK: usize = 1024 * 1024;
+
+/// An in-memory blob: every chunk but the last holds exactly [`MEMORY_CHUNK`] bytes.
+struct Chunks {
+    chunks: Vec<Vec<u8>>,
+    len: u64,
+}
 
 enum Backend {
-    Disk { dir: PathBuf, tmp: PathBuf },
+    Disk {
+        dir: PathBuf,
+        tmp: PathBuf,
+        dir_sync: DirSync,
+    },
     Memory(MemoryMap),
+}
+
+/// Directory fsyncs shared by concurrent commits: one sync started after a blob's rename
+/// makes that rename durable, so a commit waits for a sync that started after it asked, or
+/// starts one, and blobs committed together cost one directory sync.
+#[derive(Default)]
+struct DirSync {
+    state: Mutex<DirSyncState>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct DirSyncState {
+    /// Tickets handed out, one per rename to make durable.
+    asked: u64,
+    /// Every ticket up to this one is durable.
+    synced: u64,
+    running: bool,
+}
+
+impl DirSync {
+    fn sync(&self, dir: &Path) -> io::Result<()> {
+        let mut s = lock(&self.state);
+        s.asked += 1;
+        let ticket = s.asked;
+        loop {
+            if s.synced >= ticket {
+                return Ok(());
+            }
+            if s.running {
+                s = self.done.wait(s).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            s.running = true;
+            let covers = s.asked;
+            drop(s);
+            let result = sync_dir(dir);
+            s = lock(&self.state);
+            s.running = false;
+            if result.is_ok() {
+                s.synced = s.synced.max(covers);
+            }
+            self.done.notify_all();
+            result?;
+        }
+    }
 }
 
 /// Where object bodies live: a directory, or memory. Cheap to clone.
@@ -154,7 +214,11 @@ impl BlobStore {
             }
         }
         Ok(Self {
-            backend: Arc::new(Backend::Disk { dir, tmp }),
+            backend: Arc::new(Backend::Disk {
+                dir,
+                tmp,
+                dir_sync: DirSync::default(),
+            }),
         })
     }
 
@@ -169,7 +233,7 @@ impl BlobStore {
     pub fn begin(&self, checksums: Checksums) -> io::Result<BlobWriter> {
         let id = BlobId::random()?;
         let sink = match self.backend.as_ref() {
-            Backend::Disk { dir, tmp } => {
+            Backend::Disk { dir, tmp, .. } => {
                 let tmp_path = tmp.join(format!("{id}.tmp"));
                 let file = OpenOptions::new()
                     .write(true)
@@ -179,11 +243,11 @@ impl BlobStore {
                     file: BufWriter::with_capacity(BUFFER, file),
                     tmp_path,
                     final_path: dir.join(id.as_str()),
-                    dir: dir.clone(),
+                    store: Arc::clone(&self.backend),
                 }
             }
             Backend::Memory(map) => Sink::Memory {
-                buf: Vec::new(),
+                chunks: Vec::new(),
                 map: Arc::clone(map),
             },
         };
@@ -214,14 +278,13 @@ impl BlobStore {
                 })
             }
             Backend::Memory(map) => {
-                let bytes = lock(map)
+                let chunks = lock(map)
                     .get(id)
                     .cloned()
                     .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such blob"))?;
-                let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
                 Ok(BlobReader {
-                    inner: ReaderInner::Memory(Cursor::new(bytes)),
-                    len,
+                    len: chunks.len,
+                    inner: ReaderInner::Memory { chunks, pos: 0 },
                 })
             }
         }
@@ -335,12 +398,38 @@ enum Sink {
         file: BufWriter<File>,
         tmp_path: PathBuf,
         final_path: PathBuf,
-        dir: PathBuf,
+        store: Arc<Backend>,
     },
     Memory {
-        buf: Vec<u8>,
+        chunks: Vec<Vec<u8>>,
         map: MemoryMap,
     },
+}
+
+/// Appends to in-memory chunks: the last one grows up to [`MEMORY_CHUNK`], then a new one
+/// starts, so small bodies stay small and large ones are never copied.
+fn append_chunks(chunks: &mut Vec<Vec<u8>>, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        let last = match chunks.last_mut() {
+            Some(c) if c.len() < MEMORY_CHUNK => c,
+            _ => {
+                chunks.push(Vec::new());
+                let Some(c) = chunks.last_mut() else { return };
+                c
+            }
+        };
+        let room = MEMORY_CHUNK - last.len();
+        let (now, rest) = bytes.split_at(room.min(bytes.len()));
+        if last.capacity() - last.len() < now.len() {
+            // Doubling, capped at the chunk size.
+            let want = (last.len() + now.len())
+                .max(last.capacity() * 2)
+                .min(MEMORY_CHUNK);
+            last.reserve_exact(want - last.len());
+        }
+        last.extend_from_slice(now);
+        bytes = rest;
+    }
 }
 
 struct Hashes {
@@ -400,8 +489,8 @@ impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = match &mut self.sink {
             Some(Sink::File { file, .. }) => file.write(buf)?,
-            Some(Sink::Memory { buf: mem, .. }) => {
-                mem.extend_from_slice(buf);
+            Some(Sink::Memory { chunks, .. }) => {
+                append_chunks(chunks, buf);
                 buf.len()
             }
             None => return Err(io::Error::other("blob writer already finished")),
@@ -439,22 +528,32 @@ impl BlobWriter {
                 file,
                 tmp_path,
                 final_path,
-                dir,
+                store,
             }) => {
                 let result = (|| {
                     let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
                     file.sync_all()?;
                     drop(file);
                     fs::rename(&tmp_path, &final_path)?;
-                    sync_dir(&dir)
+                    match store.as_ref() {
+                        Backend::Disk { dir, dir_sync, .. } => dir_sync.sync(dir),
+                        Backend::Memory(_) => Ok(()),
+                    }
                 })();
                 if let Err(e) = result {
                     let _ = remove_if_present(&tmp_path);
                     return Err(e);
                 }
             }
-            Some(Sink::Memory { buf, map }) => {
-                lock(&map).insert(self.id.clone(), Arc::from(buf));
+            Some(Sink::Memory { mut chunks, map }) => {
+                if let Some(last) = chunks.last_mut() {
+                    last.shrink_to_fit();
+                }
+                let blob = Chunks {
+                    chunks,
+                    len: self.size,
+                };
+                lock(&map).insert(self.id.clone(), Arc::new(blob));
             }
             None => return Err(io::Error::other("blob writer already finished")),
         }
@@ -482,7 +581,7 @@ impl Drop for BlobWriter {
 
 enum ReaderInner {
     File(File),
-    Memory(Cursor<Arc<[u8]>>),
+    Memory { chunks: Arc<Chunks>, pos: u64 },
 }
 
 /// A committed blob opened for reading.
@@ -515,7 +614,16 @@ impl Read for BlobReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &mut self.inner {
             ReaderInner::File(f) => f.read(buf),
-            ReaderInner::Memory(c) => c.read(buf),
+            ReaderInner::Memory { chunks, pos } => {
+                let index = usize::try_from(*pos / MEMORY_CHUNK as u64).unwrap_or(usize::MAX);
+                let offset = usize::try_from(*pos % MEMORY_CHUNK as u64).unwrap_or(0);
+                let Some(chunk) = chunks.chunks.get(index) else {
+                    return Ok(0);
+                };
+                let n = Cursor::new(chunk.get(offset..).unwrap_or_default()).read(buf)?;
+                *pos += u64::try_from(n).unwrap_or(u64::MAX);
+                Ok(n)
+            }
         }
     }
 }
@@ -524,7 +632,17 @@ impl Seek for BlobReader {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         match &mut self.inner {
             ReaderInner::File(f) => f.seek(pos),
-            ReaderInner::Memory(c) => c.seek(pos),
+            ReaderInner::Memory { chunks, pos: at } => {
+                let target = match pos {
+                    SeekFrom::Start(p) => Some(p),
+                    SeekFrom::End(d) => chunks.len.checked_add_signed(d),
+                    SeekFrom::Current(d) => at.checked_add_signed(d),
+                };
+                *at = target.ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
+                })?;
+                Ok(*at)
+            }
         }
     }
 }
@@ -691,6 +809,30 @@ mod tests {
             let mut first = vec![0u8; 10];
             body.read_exact(&mut first).unwrap();
             assert_eq!(first, data[..10]);
+        }
+    }
+
+    #[test]
+    fn large_bodies_read_back_across_chunk_boundaries() {
+        let data: Vec<u8> = (0..(2 * MEMORY_CHUNK + 12_345))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        for (blobs, _dir) in both() {
+            let mut w = blobs.begin(Checksums::NONE).unwrap();
+            for piece in data.chunks(100_003) {
+                w.write_all(piece).unwrap();
+            }
+            let b = w.commit().unwrap();
+            assert_eq!(b.size, data.len() as u64);
+            assert_eq!(read_all(blobs.open(&b.id).unwrap()), data);
+            let mut r = blobs.open(&b.id).unwrap();
+            for start in [MEMORY_CHUNK - 3, 2 * MEMORY_CHUNK, 7, data.len() - 1] {
+                r.seek(SeekFrom::Start(start as u64)).unwrap();
+                let end = (start + 10).min(data.len());
+                let mut got = vec![0u8; end - start];
+                r.read_exact(&mut got).unwrap();
+                assert_eq!(got, data[start..end], "from {start}");
+            }
         }
     }
 

@@ -2,8 +2,9 @@
 //!
 //! WAL journal with `synchronous = FULL`: a write acknowledged by [`Store::write_tx`] has
 //! reached the disk and survives `kill -9` and power loss. One writer connection behind a
-//! mutex serializes writes; reads on disk use pooled connections that see the last committed
-//! state without waiting for the writer. In memory there is one connection for both.
+//! mutex serializes writes, and concurrent writes share one commit (group commit); reads use
+//! pooled connections that see the last committed state without waiting for the writer. In
+//! memory the same design runs over SQLite's `memdb` VFS.
 
 mod codec;
 mod read;
@@ -13,9 +14,12 @@ mod write;
 
 use crate::error::StoreError;
 use crate::transaction::{ReadTx, Store, WriteTx};
+use rusqlite::config::DbConfig;
+use rusqlite::hooks::Action;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// The database file's name inside the data directory.
@@ -26,20 +30,66 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The SQLite store.
 pub struct SqliteStore {
-    writer: Mutex<Connection>,
-    /// Idle read connections on disk; `None` in memory, where reads use the writer.
-    readers: Option<ReaderPool>,
+    writer: Writer,
+    readers: ReaderPool,
+    /// Bumped after every commit that changed IAM state (see [`Store::iam_generation`]).
+    iam_generation: Arc<AtomicU64>,
 }
 
+/// The one writer connection and the batch of writes waiting for its next commit.
+///
+/// Group commit: a write runs in a savepoint of the open transaction; if other writes are
+/// queued behind it, it leaves the commit to them and waits; the last of a queue (or the
+/// one that fills a batch) commits for everyone with one sync. While a commit syncs, the
+/// writes that arrive queue up and form the next batch, so the cost of a sync is shared by
+/// every write that arrived during the previous one.
+struct Writer {
+    state: Mutex<WriterState>,
+    /// Writes waiting for `state`.
+    queued: AtomicUsize,
+    /// Set by the update hook when a row outside the S3 tables changes.
+    iam_touched: Arc<AtomicBool>,
+}
+
+struct WriterState {
+    conn: Connection,
+    batch: Option<Arc<Batch>>,
+}
+
+/// One transaction shared by several writes; they learn its outcome together.
+#[derive(Default)]
+struct Batch {
+    /// Writes that succeeded in this batch.
+    members: AtomicUsize,
+    /// `None` until committed or failed; then the error text, if any.
+    outcome: Mutex<Option<Result<(), String>>>,
+    done: Condvar,
+}
+
+/// The most writes one commit acknowledges, so that a steady stream still commits.
+const MAX_BATCH: usize = 128;
+
+/// S3 tables: their writes do not change who may do what.
+const S3_TABLES: &[&str] = &[
+    "buckets",
+    "object_versions",
+    "object_segments",
+    "uploads",
+    "parts",
+];
+
+/// Read connections: on disk they see the last commit without waiting for the writer; in
+/// memory they share the writer's database through SQLite's `memdb` VFS.
 struct ReaderPool {
-    path: PathBuf,
+    uri: String,
     idle: Mutex<Vec<Connection>>,
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.readers.as_ref().map(|r| &r.path))
+            .field("path", &self.readers.path)
             .finish_non_exhaustive()
     }
 }
@@ -61,62 +111,137 @@ impl SqliteStore {
             )));
         }
         schema::migrate(&mut writer)?;
-        Ok(Self {
-            writer: Mutex::new(writer),
-            readers: Some(ReaderPool {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }),
-        })
+        let uri = path.to_string_lossy().into_owned();
+        Self::with_writer(writer, uri, Some(path))
     }
 
     /// Opens an empty database that lives as long as the store.
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let mut writer = Connection::open_in_memory()?;
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        // A name starting with `/` makes a memdb database shared by the process's
+        // connections; it is freed when its last connection closes.
+        let uri = format!(
+            "file:/roleplay-{}-{}?vfs=memdb",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut writer = Connection::open_with_flags(&uri, uri_flags())?;
         configure(&writer)?;
         schema::migrate(&mut writer)?;
+        Self::with_writer(writer, uri, None)
+    }
+
+    fn with_writer(
+        mut conn: Connection,
+        uri: String,
+        path: Option<PathBuf>,
+    ) -> Result<Self, StoreError> {
+        let iam_touched = Arc::new(AtomicBool::new(false));
+        let touched = Arc::clone(&iam_touched);
+        conn.update_hook(Some(move |_: Action, _: &str, table: &str, _: i64| {
+            if !S3_TABLES.contains(&table) {
+                touched.store(true, Ordering::Relaxed);
+            }
+        }))?;
         Ok(Self {
-            writer: Mutex::new(writer),
-            readers: None,
+            writer: Writer {
+                state: Mutex::new(WriterState { conn, batch: None }),
+                queued: AtomicUsize::new(0),
+                iam_touched,
+            },
+            readers: ReaderPool {
+                uri,
+                idle: Mutex::new(Vec::new()),
+                path,
+            },
+            iam_generation: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// Checks the file's structure and every foreign key; `Corrupt` names the first problem.
     pub fn integrity_check(&self) -> Result<(), StoreError> {
-        let conn = lock(&self.writer);
-        let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if verdict != "ok" {
-            return Err(StoreError::Corrupt(verdict));
-        }
-        let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
-        let mut rows = stmt.query([])?;
-        if let Some(row) = rows.next()? {
-            let table: String = row.get(0)?;
-            return Err(StoreError::Corrupt(format!(
-                "a row of `{table}` refers to a missing record"
-            )));
-        }
-        Ok(())
+        let conn = self.readers.take()?;
+        let result = integrity(&conn);
+        self.readers.give_back(conn);
+        result
     }
 
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        let conn = lock(&self.writer);
-        Ok(conn.query_row(
+        let conn = self.readers.take()?;
+        let version = conn.query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
             [],
             |r| r.get(0),
-        )?)
+        );
+        self.readers.give_back(conn);
+        Ok(version?)
     }
 
     fn read_on(
         conn: &mut Connection,
+        generation: u64,
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        f(&SqliteTx { conn: &tx })
+        f(&SqliteTx {
+            conn: &tx,
+            generation: Some(generation),
+        })
         // Dropping the transaction ends it; a read has nothing to commit.
     }
+
+    /// Commits the open batch (or rolls it back if no write in it succeeded) and tells its
+    /// members.
+    fn finish_batch(&self, state: &mut WriterState) {
+        let Some(batch) = state.batch.take() else {
+            return;
+        };
+        let empty = batch.members.load(Ordering::Relaxed) == 0;
+        let outcome = if empty {
+            state
+                .conn
+                .execute_batch("ROLLBACK")
+                .map_err(|e| e.to_string())
+        } else if state.conn.is_autocommit() {
+            Err("the transaction was rolled back by the database".to_owned())
+        } else {
+            let committed = state.conn.execute_batch("COMMIT");
+            if committed.is_err() && !state.conn.is_autocommit() {
+                let _ = state.conn.execute_batch("ROLLBACK");
+            }
+            committed.map_err(|e| e.to_string())
+        };
+        if self.writer.iam_touched.swap(false, Ordering::Relaxed) && outcome.is_ok() && !empty {
+            // After the commit: a reader that sees the new number reads the new state.
+            self.iam_generation.fetch_add(1, Ordering::Release);
+        }
+        *lock(&batch.outcome) = Some(outcome);
+        batch.done.notify_all();
+    }
+}
+
+fn integrity(conn: &Connection) -> Result<(), StoreError> {
+    let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(StoreError::Corrupt(verdict));
+    }
+    let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+    let mut rows = stmt.query([])?;
+    if let Some(row) = rows.next()? {
+        let table: String = row.get(0)?;
+        return Err(StoreError::Corrupt(format!(
+            "a row of `{table}` refers to a missing record"
+        )));
+    }
+    Ok(())
+}
+
+fn uri_flags() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
 impl ReaderPool {
@@ -124,10 +249,7 @@ impl ReaderPool {
         if let Some(conn) = lock(&self.idle).pop() {
             return Ok(conn);
         }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = Connection::open_with_flags(&self.uri, uri_flags())?;
         configure(&conn)?;
         conn.pragma_update(None, "query_only", true)?;
         Ok(conn)
@@ -143,26 +265,80 @@ impl Store for SqliteStore {
         &self,
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        match &self.readers {
-            Some(pool) => {
-                let mut conn = pool.take()?;
-                let result = Self::read_on(&mut conn, f);
-                pool.give_back(conn);
-                result
-            }
-            None => Self::read_on(&mut lock(&self.writer), f),
-        }
+        // Read before the transaction takes its snapshot (see `ReadTx::iam_generation`).
+        let generation = self.iam_generation();
+        let mut conn = self.readers.take()?;
+        let result = Self::read_on(&mut conn, generation, f);
+        self.readers.give_back(conn);
+        result
     }
 
     fn write_tx(
         &self,
         f: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        f(&mut SqliteTx { conn: &tx })?;
-        tx.commit()?;
-        Ok(())
+        self.writer.queued.fetch_add(1, Ordering::Relaxed);
+        let mut state = lock(&self.writer.state);
+        self.writer.queued.fetch_sub(1, Ordering::Relaxed);
+        if state.batch.is_some() && state.conn.is_autocommit() {
+            // The database ended the batch's transaction (a failed statement): its members
+            // learn that it failed, and this write starts a new one.
+            self.finish_batch(&mut state);
+        }
+        if state.batch.is_none() {
+            state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            state.batch = Some(Arc::default());
+        }
+        let batch = state.batch.clone().unwrap_or_default();
+        let result = {
+            let conn = &state.conn;
+            conn.execute_batch("SAVEPOINT write")?;
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                f(&mut SqliteTx {
+                    conn,
+                    generation: None,
+                })
+            }));
+            let undo = !matches!(run, Ok(Ok(())));
+            if undo && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK TO write");
+            }
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("RELEASE write");
+            }
+            if !undo {
+                batch.members.fetch_add(1, Ordering::Relaxed);
+            }
+            run
+        };
+        let last = self.writer.queued.load(Ordering::Relaxed) == 0
+            || batch.members.load(Ordering::Relaxed) >= MAX_BATCH;
+        if last {
+            self.finish_batch(&mut state);
+        }
+        drop(state);
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        let mut outcome = lock(&batch.outcome);
+        loop {
+            match outcome.as_ref() {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(e)) => return Err(StoreError::Backend(e.clone().into())),
+                None => {
+                    outcome = batch
+                        .done
+                        .wait(outcome)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
+            }
+        }
+    }
+
+    fn iam_generation(&self) -> u64 {
+        self.iam_generation.load(Ordering::Acquire)
     }
 }
 
@@ -171,6 +347,9 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Plans must not depend on bound values: otherwise (with STAT4) every new binding of a
+    // cached statement makes SQLite parse and plan it again.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
 }
 
@@ -182,4 +361,5 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A transaction on one connection; the trait object decides whether it may write.
 struct SqliteTx<'c> {
     conn: &'c Connection,
+    generation: Option<u64>,
 }

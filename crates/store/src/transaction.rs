@@ -35,6 +35,12 @@ pub trait Store: Send + Sync {
         &self,
         f: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+
+    /// A number that changes after every committed write that changed IAM state (anything
+    /// but S3 buckets, objects and uploads). Caches of what IAM state implies (who a key
+    /// belongs to, which policies apply) are valid while it stays the same: read it before
+    /// reading the state a cache entry is built from.
+    fn iam_generation(&self) -> u64;
 }
 
 /// Transactions that return a value and the caller's own error type.
@@ -154,6 +160,11 @@ pub struct PolicyFilter {
 /// The reads every transaction offers. Names are matched regardless of case; ARNs and ids
 /// exactly.
 pub trait ReadTx {
+    /// The [`Store::iam_generation`] of a state no newer than the one this transaction
+    /// reads; `None` in a write transaction, whose state may not be committed (nothing read
+    /// there may be cached).
+    fn iam_generation(&self) -> Option<u64>;
+
     /// The account with this id.
     fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
     /// All accounts, by id.

@@ -174,6 +174,13 @@ impl Engine {
             return Ok(());
         }
         let minute = now.unix_timestamp().div_euclid(60);
+        // Recorded (or found recorded) for this minute already: nothing to read or write.
+        let recorded = |m: &std::collections::HashMap<String, i64>| {
+            m.get(&id.access_key_id).is_some_and(|&r| r >= minute)
+        };
+        if recorded(&lock_key_use(self)) {
+            return Ok(());
+        }
         let fresh = |k: &roleplay_store::AccessKey| {
             k.last_used
                 .as_ref()
@@ -185,22 +192,37 @@ impl Engine {
                     .is_some_and(|k| !fresh(&k)),
             )
         })?;
-        if !stale {
-            return Ok(());
+        if stale {
+            self.store.write(|tx| {
+                let Some(mut key) = tx.get_access_key(&id.access_key_id)? else {
+                    return Ok(());
+                };
+                if fresh(&key) {
+                    return Ok(());
+                }
+                key.last_used = Some(KeyLastUsed {
+                    date: now,
+                    service: service.to_owned(),
+                    region: region.to_owned(),
+                });
+                tx.update_access_key(&key).map_err(crate::write_error)
+            })?;
         }
-        self.store.write(|tx| {
-            let Some(mut key) = tx.get_access_key(&id.access_key_id)? else {
-                return Ok(());
-            };
-            if fresh(&key) {
-                return Ok(());
-            }
-            key.last_used = Some(KeyLastUsed {
-                date: now,
-                service: service.to_owned(),
-                region: region.to_owned(),
-            });
-            tx.update_access_key(&key).map_err(crate::write_error)
-        })
+        let mut map = lock_key_use(self);
+        if map.len() >= 10_000 {
+            map.clear();
+        }
+        map.insert(id.access_key_id.clone(), minute);
+        Ok(())
     }
+}
+
+fn lock_key_use(
+    engine: &Engine,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, i64>> {
+    engine
+        .cache
+        .key_use
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }

@@ -194,3 +194,54 @@ fn updates_are_authorized() {
         "iam:DeleteRolePermissionsBoundary",
     );
 }
+
+/// Decisions follow IAM changes at once, although who a key belongs to and which policies
+/// apply are kept between requests.
+#[test]
+fn permission_changes_apply_to_the_next_request() {
+    let env = env();
+    let e = &env.engine;
+    let user = env.user("cached", Some(&allow("iam:ListUsers")));
+    let key_id = user.access_key_id.clone();
+    let paging = crate::common::paging(10, None);
+    let list = || e.list_users(&user, &env.info, &paging);
+    list().unwrap();
+    list().unwrap();
+    e.delete_inline_policy(&env.root, &env.info, Owner::User, "cached", "p")
+        .unwrap();
+    assert_denied(list(), "iam:ListUsers");
+    let read_only = "arn:aws:iam::aws:policy/IAMReadOnlyAccess";
+    e.attach_policy(&env.root, &env.info, Owner::User, "cached", read_only)
+        .unwrap();
+    list().unwrap();
+    e.detach_policy(&env.root, &env.info, Owner::User, "cached", read_only)
+        .unwrap();
+    assert_denied(list(), "iam:ListUsers");
+    e.create_group(&env.root, &env.info, "listers", None)
+        .unwrap();
+    e.put_inline_policy(
+        &env.root,
+        &env.info,
+        Owner::Group,
+        "listers",
+        "g",
+        &allow("iam:ListUsers"),
+    )
+    .unwrap();
+    assert_denied(list(), "iam:ListUsers");
+    e.add_user_to_group(&env.root, &env.info, "listers", "cached")
+        .unwrap();
+    list().unwrap();
+
+    e.authenticate(&key_id, None, NOW).unwrap();
+    e.update_access_key(
+        &env.root,
+        &env.info,
+        Some("cached"),
+        &key_id,
+        roleplay_store::KeyStatus::Inactive,
+    )
+    .unwrap();
+    let refused = e.authenticate(&key_id, None, NOW).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidClientTokenId);
+}

@@ -323,6 +323,10 @@ fn parse_policy_marker(marker: &str) -> (String, i64) {
 }
 
 impl ReadTx for SqliteTx<'_> {
+    fn iam_generation(&self) -> Option<u64> {
+        self.generation
+    }
+
     fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         self.one(
             &format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = ?1"),

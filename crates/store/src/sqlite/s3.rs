@@ -15,7 +15,10 @@ use crate::s3::{
 use roleplay_types::AccountId;
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, params};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A version row without its body, with its row id.
+type VersionRow = (i64, ObjectVersion);
 
 /// Rows fetched per step of a listing at most, to keep memory bounded whatever `max_keys`.
 const STEP: usize = 1000;
@@ -320,7 +323,60 @@ impl SqliteTx<'_> {
 
     /// The walk shared by both object listings. Returns the entries (with the row id of
     /// items) and whether more follow.
+    /// The bodies of many versions in one query, by version row id.
+    fn segments_of(&self, ids: &[i64]) -> rusqlite::Result<HashMap<i64, Vec<Segment>>> {
+        let mut out: HashMap<i64, Vec<Segment>> = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list = serde_json::to_string(ids).unwrap_or_default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT object, blob, size FROM object_segments \
+             WHERE object IN (SELECT value FROM json_each(?1)) ORDER BY object, seq",
+        )?;
+        let mut rows = stmt.query([list])?;
+        while let Some(r) = rows.next()? {
+            out.entry(r.get(0)?).or_default().push(Segment {
+                blob: blob_at(r, 1)?,
+                size: u64_at(r, 2)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A page of versions from `pos` on, with their bodies (one query for all of them).
     fn walk(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        pos: Position,
+        latest: bool,
+        max: usize,
+    ) -> Result<(Vec<ListEntry<ObjectVersion>>, bool), StoreError> {
+        let (rows, truncated) = self.walk_rows(bucket, prefix, delimiter, pos, latest, max)?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|e| match e {
+                ListEntry::Item((id, _)) => Some(*id),
+                ListEntry::CommonPrefix(_) => None,
+            })
+            .collect();
+        let mut bodies = self.segments_of(&ids)?;
+        let entries = rows
+            .into_iter()
+            .map(|e| match e {
+                ListEntry::Item((id, mut version)) => {
+                    version.body = bodies.remove(&id).unwrap_or_default();
+                    ListEntry::Item(version)
+                }
+                ListEntry::CommonPrefix(p) => ListEntry::CommonPrefix(p),
+            })
+            .collect();
+        Ok((entries, truncated))
+    }
+
+    fn walk_rows(
         &self,
         bucket: &str,
         prefix: &str,
@@ -328,7 +384,7 @@ impl SqliteTx<'_> {
         mut pos: Position,
         latest: bool,
         max: usize,
-    ) -> Result<(Vec<ListEntry<ObjectVersion>>, bool), StoreError> {
+    ) -> Result<(Vec<ListEntry<VersionRow>>, bool), StoreError> {
         let mut entries = Vec::new();
         if max == 0 {
             return Ok((entries, false));
@@ -354,7 +410,7 @@ impl SqliteTx<'_> {
                     break;
                 }
                 let key = version.key.clone();
-                entries.push(ListEntry::Item(self.with_body((id, version))?));
+                entries.push(ListEntry::Item((id, version)));
                 pos = Position::Within(key, id);
             }
             pos = match (next, pos) {

@@ -1,0 +1,97 @@
+//! What IAM state implies, kept between requests: the owner of a long-term key, a
+//! principal's compiled policies, a managed policy's default version. Every entry is tagged
+//! with the store's IAM generation it was read under and is used only while the store
+//! still reports that generation, so any committed IAM write invalidates everything at once.
+
+use roleplay_policy::{Policy, PolicyKind};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Entries per map before it starts over (a bound on memory, not an eviction policy).
+const LIMIT: usize = 10_000;
+
+/// A map valid for one IAM generation.
+pub(crate) struct GenMap<K, V> {
+    inner: Mutex<(u64, HashMap<K, V>)>,
+}
+
+impl<K, V> Default for GenMap<K, V> {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new((0, HashMap::new())),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
+    fn lock(&self) -> MutexGuard<'_, (u64, HashMap<K, V>)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value cached for `key` under `generation`.
+    pub(crate) fn get<Q>(&self, generation: u64, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let map = self.lock();
+        (map.0 == generation).then(|| map.1.get(key).cloned())?
+    }
+
+    /// Keeps `value`, read under `generation`; older generations are dropped, and a value
+    /// read under an older generation than the map's is not kept.
+    pub(crate) fn insert(&self, generation: u64, key: K, value: V) {
+        let mut map = self.lock();
+        if generation != map.0 {
+            if generation < map.0 {
+                return;
+            }
+            map.0 = generation;
+            map.1.clear();
+        }
+        if map.1.len() >= LIMIT {
+            map.1.clear();
+        }
+        map.1.insert(key, value);
+    }
+}
+
+/// Who a principal is, for its cached policies: account, kind, name and unique id (a
+/// recreated principal has a new id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PrincipalKey {
+    pub account: String,
+    pub role: bool,
+    pub name: String,
+    pub unique_id: String,
+}
+
+/// The identity-based policies and boundary of one user or role.
+#[derive(Debug, Default)]
+pub(crate) struct PrincipalPolicies {
+    pub identity: Vec<Arc<Policy>>,
+    pub boundary: Option<Arc<Policy>>,
+}
+
+/// The caches of one engine.
+#[derive(Default)]
+pub(crate) struct IamCache {
+    /// Long-term access key id → its owner and secret.
+    pub keys: GenMap<String, Arc<crate::Authenticated>>,
+    /// A session's principal → the user behind it (user sessions) and the role's tags.
+    pub sessions: GenMap<(String, String, String), SessionPrincipal>,
+    /// User or role → its policies.
+    pub principals: GenMap<PrincipalKey, Arc<PrincipalPolicies>>,
+    /// (kind, ARN) → the managed policy's default version, compiled.
+    pub managed: GenMap<(PolicyKind, String), Option<Arc<Policy>>>,
+    /// Access key id → the last minute (Unix time / 60) its use was recorded.
+    pub key_use: Mutex<HashMap<String, i64>>,
+}
+
+/// What a session's identity needs from the store.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionPrincipal {
+    pub user: Option<roleplay_store::User>,
+    pub role_tags: Vec<(String, String)>,
+}
