@@ -27,11 +27,15 @@ enum Msg {
     Flush(SyncSender<()>),
 }
 
+/// Seals a denial's authorization message for `DecodeAuthorizationMessage`.
+pub(crate) type Sealer = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
+
 /// A handle on the decision log; cheap to clone.
 #[derive(Clone)]
 pub struct DecisionLog {
     tx: SyncSender<Msg>,
     sink: Arc<Mutex<Sink>>,
+    sealer: Arc<Mutex<Option<Sealer>>>,
 }
 
 impl std::fmt::Debug for DecisionLog {
@@ -44,12 +48,18 @@ impl DecisionLog {
     /// Opens the log at `location` and starts its writer thread.
     pub fn open(location: LogLocation) -> std::io::Result<Self> {
         let sink = Arc::new(Mutex::new(Sink::open(location)?));
+        let sealer: Arc<Mutex<Option<Sealer>>> = Arc::default();
         let (tx, rx) = sync_channel(QUEUE);
-        let writer = sink.clone();
+        let (writer, seal) = (sink.clone(), sealer.clone());
         std::thread::Builder::new()
             .name("decision-log".into())
-            .spawn(move || write_loop(&rx, &writer))?;
-        Ok(Self { tx, sink })
+            .spawn(move || write_loop(&rx, &writer, &seal))?;
+        Ok(Self { tx, sink, sealer })
+    }
+
+    /// Denials get an encoded authorization message sealed by `sealer`.
+    pub(crate) fn set_sealer(&self, sealer: Sealer) {
+        *self.sealer.lock().unwrap_or_else(|e| e.into_inner()) = Some(sealer);
     }
 
     pub(crate) fn record(&self, event: DecisionEvent) {
@@ -86,7 +96,7 @@ impl DecisionLog {
     }
 }
 
-fn write_loop(rx: &Receiver<Msg>, sink: &Mutex<Sink>) {
+fn write_loop(rx: &Receiver<Msg>, sink: &Mutex<Sink>, sealer: &Mutex<Option<Sealer>>) {
     let mut pending: Vec<u8> = Vec::with_capacity(64 * 1024);
     while let Ok(first) = rx.recv() {
         let mut waiters = Vec::new();
@@ -95,7 +105,15 @@ fn write_loop(rx: &Receiver<Msg>, sink: &Mutex<Sink>) {
         while let Some(msg) = next {
             match msg {
                 Msg::Event(event) => {
-                    let line = event.render();
+                    let mut line = event.render();
+                    if line.get("decision").and_then(Value::as_str) != Some("Allow")
+                        && let Some(seal) = sealer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+                        && let Some(obj) = line.as_object_mut()
+                    {
+                        let message = record::aws_message(&Value::Object(obj.clone()));
+                        let sealed = seal(message.to_string().as_bytes());
+                        obj.insert("encoded_message".into(), Value::String(sealed));
+                    }
                     if let Ok(text) = serde_json::to_vec(&line) {
                         pending.extend_from_slice(&text);
                         pending.push(b'\n');

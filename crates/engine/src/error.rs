@@ -70,6 +70,8 @@ codes! {
     PackedPolicyTooLarge = 400,
     /// An AWS-managed entity cannot be changed.
     UnmodifiableEntity = 400,
+    /// DecodeAuthorizationMessage was given a message that is not one of ours.
+    InvalidAuthorizationMessageException = 400,
     /// The operation exists at AWS but not here.
     NotImplemented = 501,
     /// IAM's internal error.

@@ -15,6 +15,7 @@ pub mod s3;
 pub mod scenario;
 pub mod session;
 pub mod sts;
+mod whatif;
 
 pub use decisions::DecisionLog;
 pub use error::{ApiError, ErrorCode, Fault};
@@ -135,6 +136,10 @@ impl Engine {
 
     /// Files every authorization decision in `log`.
     pub fn with_decision_log(mut self, log: DecisionLog) -> Self {
+        let (tokens, ids) = (self.tokens.clone(), self.ids.clone());
+        log.set_sealer(std::sync::Arc::new(move |plain: &[u8]| {
+            tokens.seal_message(plain, ids.as_ref())
+        }));
         self.decisions = Some(log);
         self
     }

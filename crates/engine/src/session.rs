@@ -85,6 +85,38 @@ pub enum TokenError {
 pub struct TokenKey {
     seal: [u8; 32],
     secrets: [u8; 32],
+    messages: [u8; 32],
+}
+
+const MESSAGE_AAD: &[u8] = b"roleplay authorization message v1";
+
+/// `VERSION | nonce | ChaCha20-Poly1305(key, nonce, msg, aad)`.
+fn seal_bytes(key: &[u8; 32], aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8> {
+    let cipher = ChaCha20Poly1305::new(&(*key).into());
+    let mut nonce = [0u8; NONCE_LEN];
+    ids.fill(&mut nonce);
+    let sealed = cipher
+        .encrypt(&Nonce::from(nonce), Payload { msg, aad })
+        .unwrap_or_default();
+    let mut raw = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+    raw.push(VERSION);
+    raw.extend_from_slice(&nonce);
+    raw.extend_from_slice(&sealed);
+    raw
+}
+
+/// The inverse of [`seal_bytes`]; `Err(true)` when `raw` is not shaped as a sealed value,
+/// `Err(false)` when it does not open.
+fn open_bytes(key: &[u8; 32], aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, bool> {
+    let (version, rest) = raw.split_first().ok_or(true)?;
+    if *version != VERSION || rest.len() < NONCE_LEN {
+        return Err(true);
+    }
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| true)?;
+    ChaCha20Poly1305::new(&(*key).into())
+        .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad })
+        .map_err(|_| false)
 }
 
 impl fmt::Debug for TokenKey {
@@ -110,6 +142,7 @@ impl TokenKey {
         Self {
             seal: derive(master, b"seal"),
             secrets: derive(master, b"temporary secrets"),
+            messages: derive(master, b"authorization messages"),
         }
     }
 
@@ -135,24 +168,23 @@ impl TokenKey {
 
     /// Seals `claims` into a session token.
     pub fn seal(&self, claims: &SessionClaims, ids: &dyn IdGen) -> SessionToken {
-        let cipher = ChaCha20Poly1305::new(&self.seal.into());
-        let mut nonce = [0u8; NONCE_LEN];
-        ids.fill(&mut nonce);
         let plain = serde_json::to_vec(claims).unwrap_or_default();
-        let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: &plain,
-                    aad: AAD,
-                },
-            )
-            .unwrap_or_default();
-        let mut raw = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-        raw.push(VERSION);
-        raw.extend_from_slice(&nonce);
-        raw.extend_from_slice(&sealed);
+        let raw = seal_bytes(&self.seal, AAD, &plain, ids);
         SessionToken::new(base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+
+    /// Seals an authorization message for `DecodeAuthorizationMessage`.
+    pub fn seal_message(&self, plain: &[u8], ids: &dyn IdGen) -> String {
+        let raw = seal_bytes(&self.messages, MESSAGE_AAD, plain, ids);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// Opens a message sealed by [`TokenKey::seal_message`].
+    pub fn open_message(&self, text: &str) -> Option<Vec<u8>> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()?;
+        open_bytes(&self.messages, MESSAGE_AAD, &raw).ok()
     }
 
     /// Opens a token presented with `access_key_id`.
@@ -163,22 +195,13 @@ impl TokenKey {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(token)
             .map_err(|_| TokenError::Malformed)?;
-        let (version, rest) = raw.split_first().ok_or(TokenError::Malformed)?;
-        if *version != VERSION || rest.len() < NONCE_LEN {
-            return Err(TokenError::Malformed);
-        }
-        let (nonce, sealed) = rest.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| TokenError::Malformed)?;
-        let cipher = ChaCha20Poly1305::new(&self.seal.into());
-        let plain = cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: AAD,
-                },
-            )
-            .map_err(|_| TokenError::Invalid)?;
+        let plain = open_bytes(&self.seal, AAD, &raw).map_err(|malformed| {
+            if malformed {
+                TokenError::Malformed
+            } else {
+                TokenError::Invalid
+            }
+        })?;
         let claims: SessionClaims =
             serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)?;
         if claims.access_key_id != access_key_id {

@@ -96,6 +96,47 @@ impl Engine {
         }
     }
 
+    /// `DecodeAuthorizationMessage`: the decision behind an encoded message of the decision
+    /// log, for callers allowed `sts:DecodeAuthorizationMessage` in the denied account.
+    pub fn decode_authorization_message(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        encoded: &str,
+    ) -> Result<String, ApiError> {
+        self.store.read(|tx| {
+            let ctx = self.context(id, info);
+            self.require(
+                tx,
+                id,
+                &Check {
+                    action: "sts:DecodeAuthorizationMessage",
+                    resource: "*",
+                    resource_account: id.account.as_str(),
+                    resource_policy: None,
+                },
+                &ctx,
+            )
+        })?;
+        let invalid = || {
+            ApiError::new(
+                ErrorCode::InvalidAuthorizationMessageException,
+                "The message could not be decoded.",
+            )
+        };
+        let plain = self.tokens.open_message(encoded).ok_or_else(invalid)?;
+        let message: serde_json::Value = serde_json::from_slice(&plain).map_err(|_| invalid())?;
+        // Only the account whose request was denied may read why.
+        let principal = message
+            .pointer("/context/principal/arn")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|a| Arn::from_str(a).ok());
+        match principal {
+            Some(arn) if arn.account == id.account.as_str() => Ok(message.to_string()),
+            _ => Err(invalid()),
+        }
+    }
+
     /// `GetAccessKeyInfo`: the account owning any access key id.
     pub fn get_access_key_info(
         &self,

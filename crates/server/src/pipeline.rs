@@ -54,6 +54,8 @@ fn request_id(state: &AppState) -> String {
 
 struct Outcome {
     status: u16,
+    /// `text/xml` for AWS operations; roleplay's own answers may be JSON or plain text.
+    content_type: &'static str,
     /// The error code, for failures.
     code: Option<String>,
     body: String,
@@ -125,7 +127,10 @@ pub(crate) async fn handle(
     );
     let mut response = (status, out.body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(out.content_type),
+    );
     if let Ok(v) = HeaderValue::from_str(&rid) {
         headers.insert("x-amzn-RequestId", v);
     }
@@ -240,6 +245,7 @@ fn failure(service: Service, rid: &str, f: &Failure, operation: &str) -> Outcome
     };
     Outcome {
         status: f.status,
+        content_type: "text/xml",
         code: Some(f.code.clone()),
         body: query_error(&ErrorResponse {
             namespace: service.namespace(),
@@ -413,7 +419,10 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
         Ok(p) => p,
         Err(e) => return failure(service, rid, &Failure::from(e), "-"),
     };
+    // roleplay's own signed call: "would this caller be allowed?".
+    let what_if = parts.uri.path() == WHAT_IF_PATH;
     let action = match params.action() {
+        _ if what_if => "roleplay:Explain".to_owned(),
         Ok(a) => a.to_owned(),
         Err(e) => return failure(service, rid, &Failure::from(e), "-"),
     };
@@ -435,7 +444,13 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
     let engine = state.engine.clone();
     let rid_owned = rid.to_owned();
     let op = action.clone();
-    let run = move || dispatch(&engine, service, &identity, &info, &params, &op, &rid_owned);
+    let run = move || {
+        if what_if {
+            return explain(&engine, &identity, &info, &params);
+        }
+        dispatch(&engine, service, &identity, &info, &params, &op, &rid_owned)
+            .map(|body| (body, "text/xml"))
+    };
     // STS operations only read (a key's last use is written at most once a minute), so they
     // run inline too; IAM operations write and sync, and go to the blocking pool.
     let result = match service {
@@ -443,8 +458,9 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
         Service::Iam => tokio::task::spawn_blocking(run).await,
     };
     let mut out = match result {
-        Ok(Ok(body)) => Outcome {
+        Ok(Ok((body, content_type))) => Outcome {
             status: 200,
+            content_type,
             code: None,
             body,
             account: None,
@@ -462,6 +478,32 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
     out.account = Some(account);
     out.principal = Some(principal);
     out
+}
+
+/// Where a signed request asks whether its caller may perform `ActionName` on `ResourceArn`.
+pub const WHAT_IF_PATH: &str = "/_roleplay/explain";
+
+/// The what-if check: the decision record as JSON, or in words with `Format=text`.
+fn explain(
+    engine: &roleplay_engine::Engine,
+    identity: &Identity,
+    info: &RequestInfo,
+    params: &Params,
+) -> Result<(String, &'static str), Failure> {
+    let action = params.required("ActionName").map_err(Failure::from)?;
+    let resource = params.optional("ResourceArn").unwrap_or("*");
+    let record = engine
+        .what_if(identity, info, action, resource)
+        .map_err(Failure::from)?;
+    match params.optional("Format") {
+        Some("text") => Ok((explain_text(&record), "text/plain; charset=utf-8")),
+        None | Some("json") => Ok((record.to_string(), "application/json")),
+        Some(other) => Err(Failure::new(
+            "ValidationError",
+            400,
+            format!("Format must be json or text, not {other}."),
+        )),
+    }
 }
 
 fn dispatch(

@@ -57,6 +57,15 @@ pub(crate) fn handle(
                     .text_element("Account", &c.account);
             }))
         }
+        "DecodeAuthorizationMessage" => {
+            let mut c = Checks::new(p);
+            let encoded = c.required("EncodedMessage", 1, 10_240, |_| true, ".*");
+            c.finish()?;
+            let decoded = engine.decode_authorization_message(id, info, &encoded)?;
+            Ok(query_response(action, STS_NAMESPACE, rid, |w| {
+                w.text_element("DecodedMessage", &decoded);
+            }))
+        }
         "GetAccessKeyInfo" => {
             let mut c = Checks::new(p);
             let key = c.required(
@@ -99,14 +108,13 @@ pub(crate) fn handle(
                 }
             }))
         }
-        "AssumeRoleWithWebIdentity"
-        | "AssumeRoleWithSAML"
-        | "GetFederationToken"
-        | "DecodeAuthorizationMessage" => Err(Failure::new(
-            "NotImplemented",
-            501,
-            format!("{action} is not implemented by roleplay yet."),
-        )),
+        "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" | "GetFederationToken" => {
+            Err(Failure::new(
+                "NotImplemented",
+                501,
+                format!("{action} is not implemented by roleplay yet."),
+            ))
+        }
         other => Err(Failure::new(
             "InvalidAction",
             400,

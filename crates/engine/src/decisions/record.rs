@@ -405,3 +405,52 @@ pub fn explain_text(r: &Value) -> String {
     }
     out
 }
+
+/// The decoded form of an encoded authorization message, in the shape
+/// `DecodeAuthorizationMessage` returns at AWS.
+pub(crate) fn aws_message(r: &Value) -> Value {
+    let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+    let ctx = r.get("context").and_then(Value::as_object);
+    let key = |k: &str| ctx.and_then(|c| c.get(k)).and_then(Value::as_str);
+    let statements: Vec<Value> = r
+        .get("statements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|st| {
+            json!({
+                "statementId": st.get("sid").and_then(Value::as_str).unwrap_or_default(),
+                "effect": if s("decision") == "Allow" { "ALLOW" } else { "DENY" },
+                "sourcePolicyId": st.get("policy"),
+                "sourcePolicyType": st.get("policy_type"),
+            })
+        })
+        .collect();
+    let conditions: Vec<Value> = ctx
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let values: Vec<Value> = match v {
+                Value::Array(items) => items.iter().map(|i| json!({ "value": i })).collect(),
+                other => vec![json!({ "value": other })],
+            };
+            json!({ "key": k, "values": { "items": values } })
+        })
+        .collect();
+    json!({
+        "allowed": s("decision") == "Allow",
+        "explicitDeny": s("decision") == "ExplicitDeny",
+        "matchedStatements": { "items": statements },
+        "failures": { "items": [] },
+        "context": {
+            "principal": {
+                "id": key("aws:userid"),
+                "name": key("aws:username"),
+                "arn": s("principal"),
+            },
+            "action": s("action"),
+            "resource": s("resource"),
+            "conditions": { "items": conditions },
+        },
+    })
+}

@@ -348,7 +348,7 @@ impl Engine {
 
     /// The bucket policy as stored when nothing else applies, or a document joining its
     /// statements with those standing for ACL grants.
-    fn resource_document(
+    pub(crate) fn resource_document(
         &self,
         tx: &dyn ReadTx,
         bucket: &Bucket,

@@ -32,6 +32,25 @@ def only_record(rid):
     return records[0]
 
 
+def what_if(keys, action, resource, fmt="json"):
+    """Asks the server, signed with `keys`, whether their owner may do `action` on `resource`."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+
+    body = urllib.parse.urlencode({"ActionName": action, "ResourceArn": resource, "Format": fmt})
+    request = botocore.awsrequest.AWSRequest(
+        method="POST", url=endpoint() + "/_roleplay/explain", data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*keys), "iam", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    http = urllib.request.Request(prepared.url, data=prepared.body.encode() if isinstance(prepared.body, str) else prepared.body,
+                                  headers=dict(prepared.headers), method="POST")
+    with urllib.request.urlopen(http) as r:
+        text = r.read().decode()
+    return json.loads(text) if fmt == "json" else text
+
+
 def user(iam_root, name, inline=None, boundary=None):
     iam_root.create_user(UserName=name)
     if inline:
@@ -46,6 +65,7 @@ def scenario():
     b = client("iam", B_ROOT)
     facts = {}
     texts = {}
+    texts_rid = {}
 
     def expect(kind, message, rid, text, decision):
         equal(message, text, "AccessDenied text (%s)" % kind)
@@ -53,6 +73,7 @@ def scenario():
         equal(record["decision"], decision, "logged decision (%s)" % kind)
         equal(record["reason"].replace('"', ""), message.replace('"', ""), "logged reason (%s)" % kind)
         texts[kind] = message
+        texts_rid[kind] = rid
         return record
 
     # 1. No identity policy.
@@ -151,6 +172,36 @@ def scenario():
     record = only_record(answer["ResponseMetadata"]["RequestId"])
     equal(record["decision"], "Allow", "allowed GetObject logged")
     equal(record["action"], "s3:GetObject", "logged action")
+
+    # Each denial carries an encoded authorization message that the denied account can decode.
+    encoded = only_record(texts_rid["implicit identity"])["encoded_message"]
+    denied(client("sts", user(b, "no-decode")).decode_authorization_message, EncodedMessage=encoded)
+    decoded = json.loads(client("sts", B_ROOT).decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    equal(decoded["allowed"], False, "decoded: allowed")
+    equal(decoded["explicitDeny"], False, "decoded: explicitDeny")
+    equal(decoded["context"]["principal"]["arn"], arn, "decoded principal")
+    equal(decoded["context"]["action"], "iam:ListUsers", "decoded action")
+    for other, bad in ((A_ROOT, encoded), (B_ROOT, "not-a-message")):
+        try:
+            client("sts", other).decode_authorization_message(EncodedMessage=bad)
+            raise Failed("decoding %r should fail" % bad[:20])
+        except botocore.exceptions.ClientError as e:
+            equal(e.response["Error"]["Code"], "InvalidAuthorizationMessageException", "undecodable message")
+
+    # What-if, signed as the caller: the how-to's hop is allowed, the closed role is not.
+    ok = what_if(ALICE, "sts:AssumeRole", "arn:aws:iam::%s:role/reader" % B)
+    equal(ok["decision"], "Allow", "what-if: alice may assume reader")
+    closed = what_if(ALICE, "sts:AssumeRole", "arn:aws:iam::%s:role/closed" % B)
+    equal(closed["decision"], "ImplicitDeny", "what-if: alice may not assume closed")
+    equal(closed["denied_by"], "trust", "what-if names the trust policy")
+    words = what_if(ALICE, "sts:AssumeRole", "arn:aws:iam::%s:role/closed" % B, "text")
+    check("trust policy of arn:aws:iam::%s:role/closed" % B in words and "Principal does not name the caller" in words,
+          "what-if in words", words)
+    s3_whatif = what_if(ALICE, "s3:ListBucket", "arn:aws:s3:::explain-same")
+    equal(s3_whatif["resource_account"], B, "what-if finds the bucket's owner")
+    before = len(decisions(limit=10000))
+    what_if(ALICE, "iam:ListUsers", "*")
+    equal(len(decisions(limit=10000)), before, "a what-if is not filed as a decision")
 
     # Filters.
     denials = decisions(principal="arn:aws:iam::%s:user/alice" % A, decision="Deny")
