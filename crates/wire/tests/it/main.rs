@@ -15,3 +15,4 @@ mod oracle;
 mod query;
 mod time;
 mod xml;
+mod xml_read;
