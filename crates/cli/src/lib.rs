@@ -6,9 +6,13 @@
 //! traits; `parse` is Python's `RawConfigParser` as botocore uses it; `normalize` builds the
 //! profile maps (`[profile x]` versus `[x]`, the credentials file overlaid on the config);
 //! `resolve` turns the selected profile into a [`Chain`]: base credentials plus role hops.
-//! Everything but [`os`] and `cache::disk` is pure: no clock, no environment, no files.
+//! [`aws`] executes chains and calls services (its session takes the world through a trait).
+//! Everything but [`os`], `cache::disk` and the `aws` transport is pure: no clock, no
+//! environment, no files.
 
+pub mod aws;
 pub mod cache;
+pub mod cmd;
 pub mod config;
 pub mod doctor;
 pub mod os;

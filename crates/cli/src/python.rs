@@ -205,7 +205,7 @@ fn write_json(value: &Value, out: &mut String) {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_json_str(s, out),
+        Value::String(s) => write_json_string(s, true, out),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -223,7 +223,7 @@ fn write_json(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_json_str(k, out);
+                write_json_string(k, true, out);
                 out.push_str(": ");
                 write_json(v, out);
             }
@@ -232,7 +232,9 @@ fn write_json(value: &Value, out: &mut String) {
     }
 }
 
-fn write_json_str(s: &str, out: &mut String) {
+/// A JSON string as `json.dumps` writes it: with `ensure_ascii` (the default) every
+/// character outside printable ASCII is a `\\uXXXX` escape; without, only control characters.
+pub fn write_json_string(s: &str, ensure_ascii: bool, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -244,6 +246,7 @@ fn write_json_str(s: &str, out: &mut String) {
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            c if !ensure_ascii && u32::from(c) >= 0x20 => out.push(c),
             c => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {

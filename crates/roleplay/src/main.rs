@@ -1,5 +1,6 @@
 //! `roleplay`: a local AWS where IAM is real. `roleplay serve` runs the server; `roleplay
-//! doctor` checks the aws configuration and its profile chains.
+//! doctor` checks the aws configuration and its profile chains; the client commands (`sts`,
+//! `iam`, `configure`, `exec`) live in `roleplay-cli` and are dispatched from here.
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
@@ -29,6 +30,25 @@ enum Command {
     Serve(ServeArgs),
     /// Check ~/.aws/config, ~/.aws/credentials and every profile chain, offline.
     Doctor(DoctorArgs),
+    /// AWS STS, as the aws CLI: `roleplay sts get-caller-identity --profile P`.
+    #[command(disable_help_flag = true)]
+    Sts(ClientArgs),
+    /// AWS IAM, as the aws CLI: `roleplay iam list-users --profile P`.
+    #[command(disable_help_flag = true)]
+    Iam(ClientArgs),
+    /// `roleplay configure export-credentials --profile P --format env|process|...`.
+    #[command(disable_help_flag = true)]
+    Configure(ClientArgs),
+    /// Run a program with a profile's credentials: `roleplay exec --profile P -- CMD ARGS...`.
+    #[command(disable_help_flag = true)]
+    Exec(ClientArgs),
+}
+
+/// The aws CLI's own syntax, parsed by `roleplay-cli`.
+#[derive(clap::Args, Debug)]
+struct ClientArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    args: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -67,6 +87,10 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve_command(args),
         Command::Doctor(args) => return doctor_command(&args),
+        Command::Sts(a) => return client("sts", &a),
+        Command::Iam(a) => return client("iam", &a),
+        Command::Configure(a) => return client("configure", &a),
+        Command::Exec(a) => return client("exec", &a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -75,6 +99,11 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+fn client(command: &str, args: &ClientArgs) -> std::process::ExitCode {
+    let code = roleplay_cli::cmd::run(command, &args.args);
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(255))
 }
 
 /// Prints one line per finding; exits 1 when a profile or file is broken.

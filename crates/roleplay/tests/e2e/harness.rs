@@ -222,15 +222,22 @@ impl Sandbox {
         format!("file://{}", p.display())
     }
 
-    /// Runs `aws ARGS --output json` with only the sandbox's configuration.
-    pub fn aws(&self, args: &[&str]) -> Run {
-        self.aws_env(args, &[])
+    /// Appends raw lines to the config file.
+    pub fn config_lines(&mut self, text: &str) -> &mut Self {
+        self.config.push_str(text);
+        self.config.push('\n');
+        self.write();
+        self
     }
 
-    /// Runs `aws` with extra environment variables (e.g. session credentials), the endpoint
-    /// and region given by the environment.
-    pub fn aws_env(&self, args: &[&str], env: &[(&str, String)]) -> Run {
-        let mut cmd = Command::new("aws");
+    /// The aws CLI's credential cache folder, `~/.aws/cli/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.path().join(".aws").join("cli").join("cache")
+    }
+
+    /// Runs a program (`aws` or the roleplay binary) with only the sandbox's configuration.
+    pub fn run(&self, program: &str, args: &[&str], env: &[(&str, String)]) -> Run {
+        let mut cmd = Command::new(program);
         for (k, _) in std::env::vars() {
             if k.starts_with("AWS_") {
                 cmd.env_remove(k);
@@ -240,23 +247,42 @@ impl Sandbox {
             .env("AWS_CONFIG_FILE", self.config_path())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials_path())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .args(args)
-            .args(["--output", "json"]);
-        if !env.is_empty() {
-            cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
-                .env("AWS_DEFAULT_REGION", "us-east-1");
-        }
+            .args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap_or_else(|e| {
-            panic!("the aws CLI is required for the end-to-end tests (pip install -r .ci/requirements.txt): {e}")
-        });
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{program} is required for the end-to-end tests (pip install -r .ci/requirements.txt): {e}"));
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// Runs `roleplay ARGS` (the client commands) with only the sandbox's configuration.
+    pub fn roleplay(&self, args: &[&str]) -> Run {
+        self.run(env!("CARGO_BIN_EXE_roleplay"), args, &[])
+    }
+
+    /// Runs `aws ARGS --output json` with only the sandbox's configuration.
+    pub fn aws(&self, args: &[&str]) -> Run {
+        self.aws_env(args, &[])
+    }
+
+    /// Runs `aws` with extra environment variables (e.g. session credentials), the endpoint
+    /// and region given by the environment.
+    pub fn aws_env(&self, args: &[&str], env: &[(&str, String)]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--output", "json"]);
+        let mut vars: Vec<(&str, String)> = Vec::new();
+        if !env.is_empty() {
+            vars.push(("AWS_ENDPOINT_URL", self.endpoint.clone()));
+            vars.push(("AWS_DEFAULT_REGION", "us-east-1".to_owned()));
+        }
+        vars.extend(env.iter().cloned());
+        self.run("aws", &all, &vars)
     }
 }
 

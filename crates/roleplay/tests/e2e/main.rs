@@ -13,6 +13,7 @@
 
 mod auth;
 mod boto3;
+mod client;
 mod concurrency;
 mod crash;
 mod doctor;

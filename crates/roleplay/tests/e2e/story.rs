@@ -3,7 +3,7 @@
 
 use crate::harness::*;
 
-const TRUST_A_ROOT: &str = r#"{
+pub const TRUST_A_ROOT: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
     {
@@ -15,7 +15,7 @@ const TRUST_A_ROOT: &str = r#"{
   ]
 }"#;
 
-const S3_ALL: &str =
+pub const S3_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
 
 const ASSUME_ACCOUNTA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::345345345345:role/*"}]}"#;

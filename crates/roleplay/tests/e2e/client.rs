@@ -1,0 +1,483 @@
+//! The `roleplay` client against the server: the how-to with `roleplay` commands only, the
+//! same JSON and error texts as the aws CLI for the same calls, one credential cache shared
+//! both ways, refresh before expiry, `configure export-credentials` and `exec`.
+
+use crate::harness::*;
+use crate::story::{S3_ALL, TRUST_A_ROOT};
+use serde_json::Value;
+
+const ASSUME_B: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::345345345345:role/*"}]}"#;
+const ROLE: &str = "arn:aws:iam::345345345345:role/accounta";
+
+fn ok(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "roleplay failed: {}{}", run.stdout, run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or(Value::Null)
+}
+
+/// The how-to's steps 1–3 with `roleplay` alone; returns the sandbox with `[account-a]`
+/// (alice's new keys) and `[profile accountb]`.
+fn how_to(server: &Server) -> Sandbox {
+    let mut sb = Sandbox::new(server);
+    sb.keys("b-root", B_ROOT.0, B_ROOT.1)
+        .keys("a-root", A_ROOT.0, A_ROOT.1);
+    let trust = sb.file("trust.json", TRUST_A_ROOT);
+    let role = ok(&sb.roleplay(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "accounta",
+        "--assume-role-policy-document",
+        &trust,
+        "--profile",
+        "b-root",
+    ]));
+    assert_eq!(role["Role"]["Arn"], ROLE);
+    assert_eq!(
+        role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::123123123123:root"
+    );
+    let policy = sb.file("s3.json", S3_ALL);
+    let created = ok(&sb.roleplay(&[
+        "iam",
+        "create-policy",
+        "--policy-name",
+        "s3-all",
+        "--policy-document",
+        &policy,
+        "--profile",
+        "b-root",
+    ]));
+    let policy_arn = created["Policy"]["Arn"].as_str().unwrap().to_owned();
+    let attach = sb.roleplay(&[
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "accounta",
+        "--policy-arn",
+        &policy_arn,
+        "--profile",
+        "b-root",
+    ]);
+    assert_eq!(
+        (attach.code, attach.stdout.as_str()),
+        (0, ""),
+        "{}",
+        attach.stderr
+    );
+    ok(&sb.roleplay(&[
+        "iam",
+        "create-user",
+        "--user-name",
+        "alice",
+        "--profile",
+        "a-root",
+    ]));
+    let key = ok(&sb
+        .roleplay(&[
+            "iam",
+            "create-access-key",
+            "--user-name",
+            "alice",
+            "--profile",
+            "a-root",
+            "--query",
+            "AccessKey.[AccessKeyId,SecretAccessKey]",
+            "--output",
+            "text",
+        ])
+        .with_json_text());
+    let (id, secret) = (
+        key[0].as_str().unwrap().to_owned(),
+        key[1].as_str().unwrap().to_owned(),
+    );
+    let allow = sb.file("assume.json", ASSUME_B);
+    let put = sb.roleplay(&[
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        "alice",
+        "--policy-name",
+        "assume-b",
+        "--policy-document",
+        &allow,
+        "--profile",
+        "a-root",
+    ]);
+    assert_eq!(put.code, 0, "{}", put.stderr);
+    sb.keys("account-a", &id, &secret)
+        .role("accountb", ROLE, "account-a", "");
+    sb
+}
+
+impl Run {
+    /// `--output text` of one row as a JSON array of its fields.
+    fn with_json_text(&self) -> Run {
+        let fields: Vec<&str> = self.stdout.trim_end().split('\t').collect();
+        Run {
+            code: self.code,
+            stdout: serde_json::to_string(&fields).unwrap(),
+            stderr: self.stderr.clone(),
+        }
+    }
+}
+
+#[test]
+fn the_how_to_with_roleplay_alone() {
+    let server = Server::start(&three_accounts());
+    let sb = how_to(&server);
+    let who = ok(&sb.roleplay(&["sts", "get-caller-identity", "--profile", "accountb"]));
+    assert_eq!(who["Account"], B);
+    let arn = who["Arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:sts::345345345345:assumed-role/accounta/botocore-session-"),
+        "{arn}"
+    );
+    // The role's session may do what its policy allows and nothing else, with AWS's text.
+    let denied = sb.roleplay(&["iam", "list-users", "--profile", "accountb"]);
+    assert_eq!(denied.code, 255);
+    assert!(
+        denied.stderr.starts_with(
+            "\nAn error occurred (AccessDenied) when calling the ListUsers operation: User: arn:aws:sts::345345345345:assumed-role/accounta/"
+        ),
+        "{}",
+        denied.stderr
+    );
+    // A's root may not assume the role (AWS's text), and alice's name is what A sees.
+    let root = sb.roleplay(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        ROLE,
+        "--role-session-name",
+        "root-try",
+        "--profile",
+        "a-root",
+    ]);
+    assert_eq!(root.code, 255);
+    assert!(
+        root.stderr
+            .contains("Roles may not be assumed by root accounts."),
+        "{}",
+        root.stderr
+    );
+    let alice = sb.roleplay(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "account-a",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(alice.stdout, "arn:aws:iam::123123123123:user/alice\n");
+}
+
+/// The same call through both tools: byte-identical stdout, stderr and exit status.
+fn same(sb: &Sandbox, args: &[&str]) -> Run {
+    let ours = sb.roleplay(args);
+    let theirs = sb.run("aws", args, &[]);
+    assert_eq!(
+        (ours.code, &ours.stdout, &ours.stderr),
+        (theirs.code, &theirs.stdout, &theirs.stderr),
+        "roleplay and aws differ for {args:?}"
+    );
+    ours
+}
+
+#[test]
+fn roleplay_prints_what_the_aws_cli_prints() {
+    let server = Server::start(&three_accounts());
+    let sb = how_to(&server);
+    for args in [
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "accounta",
+            "--profile",
+            "b-root",
+        ][..],
+        &["iam", "list-roles", "--profile", "b-root"],
+        &[
+            "iam",
+            "list-roles",
+            "--profile",
+            "b-root",
+            "--output",
+            "text",
+        ],
+        &[
+            "iam",
+            "list-attached-role-policies",
+            "--role-name",
+            "accounta",
+            "--profile",
+            "b-root",
+        ],
+        &[
+            "iam",
+            "get-user-policy",
+            "--user-name",
+            "alice",
+            "--policy-name",
+            "assume-b",
+            "--profile",
+            "a-root",
+        ],
+        &[
+            "iam",
+            "list-policies",
+            "--scope",
+            "Local",
+            "--profile",
+            "b-root",
+            "--query",
+            "Policies[].[PolicyName,AttachmentCount]",
+        ],
+        &[
+            "iam",
+            "get-account-summary",
+            "--profile",
+            "a-root",
+            "--output",
+            "text",
+        ],
+        &["sts", "get-caller-identity", "--profile", "account-a"],
+        &[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "account-a",
+            "--output",
+            "text",
+        ],
+        &[
+            "sts",
+            "get-access-key-info",
+            "--access-key-id",
+            A_ROOT.0,
+            "--profile",
+            "account-a",
+        ],
+        // Errors: the service's, client-side validation, a missing profile, no answer.
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam::345345345345:role/nope",
+            "--role-session-name",
+            "s1",
+            "--profile",
+            "account-a",
+        ],
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            ROLE,
+            "--role-session-name",
+            "s",
+            "--profile",
+            "account-a",
+        ],
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            ROLE,
+            "--role-session-name",
+            "s1",
+            "--duration-seconds",
+            "100",
+            "--profile",
+            "account-a",
+        ],
+        &[
+            "iam",
+            "get-role",
+            "--role-name",
+            "nope",
+            "--profile",
+            "b-root",
+        ],
+        &["sts", "get-caller-identity", "--profile", "nope"],
+        &[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "account-a",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+    ] {
+        same(&sb, args);
+    }
+}
+
+fn cache_entry(sb: &Sandbox) -> (String, Value) {
+    let entries: Vec<_> = std::fs::read_dir(sb.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let text = std::fs::read_to_string(&entries[0]).unwrap();
+    let name = entries[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    (name, serde_json::from_str(&text).unwrap())
+}
+
+#[test]
+fn one_cache_shared_both_ways() {
+    let server = Server::start(&three_accounts());
+    let sb = how_to(&server);
+    let args = ["sts", "get-caller-identity", "--profile", "accountb"];
+
+    // aws first: roleplay reuses its session (same session name) and leaves the entry as is.
+    let theirs = sb.run("aws", &args, &[]);
+    let (name, entry) = cache_entry(&sb);
+    assert_eq!(name, "db7ccf74ddac68bc7f3ad6b5cdd5e2595ce4b8ca.json");
+    let ours = sb.roleplay(&args);
+    assert_eq!((ours.code, &ours.stdout), (theirs.code, &theirs.stdout));
+    assert_eq!(cache_entry(&sb), (name.clone(), entry));
+
+    // roleplay first: aws reuses roleplay's entry.
+    std::fs::remove_dir_all(sb.cache_dir()).unwrap();
+    let ours = sb.roleplay(&args);
+    let (name2, entry) = cache_entry(&sb);
+    assert_eq!(name2, name);
+    assert_eq!(entry["Credentials"]["AccountId"], B);
+    let theirs = sb.run("aws", &args, &[]);
+    assert_eq!((theirs.code, &theirs.stdout), (ours.code, &ours.stdout));
+    assert_eq!(cache_entry(&sb).1, entry);
+}
+
+#[test]
+fn sessions_are_refreshed_before_they_expire() {
+    let server = Server::start(&three_accounts());
+    let sb = how_to(&server);
+    let args = [
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "accountb",
+        "--query",
+        "Arn",
+    ];
+    ok(&sb.roleplay(&args));
+    let (name, mut entry) = cache_entry(&sb);
+    let old_key = entry["Credentials"]["AccessKeyId"].clone();
+    // Ten minutes left is inside the aws CLI's 15-minute window: the next call assumes again.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    let soon = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    entry["Credentials"]["Expiration"] = Value::String(soon.clone());
+    std::fs::write(sb.cache_dir().join(&name), entry.to_string()).unwrap();
+    ok(&sb.roleplay(&args));
+    let (_, refreshed) = cache_entry(&sb);
+    assert_ne!(refreshed["Credentials"]["AccessKeyId"], old_key);
+    assert_ne!(refreshed["Credentials"]["Expiration"], Value::String(soon));
+}
+
+#[test]
+fn the_endpoint_url_carries_the_chains_assume_role() {
+    let server = Server::start(&three_accounts());
+    let mut sb = how_to(&server);
+    // A role profile without any endpoint: only --endpoint-url points at the server.
+    sb.config_lines(&format!(
+        "[profile bare]\nrole_arn = {ROLE}\nsource_profile = account-a\nrole_session_name = bare-session\n"
+    ));
+    let who = ok(&sb.roleplay(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "bare",
+        "--endpoint-url",
+        &server.endpoint(),
+        "--region",
+        "us-east-1",
+    ]));
+    assert_eq!(
+        who["Arn"],
+        "arn:aws:sts::345345345345:assumed-role/accounta/bare-session"
+    );
+}
+
+#[test]
+fn export_credentials_and_exec() {
+    let server = Server::start(&three_accounts());
+    let mut sb = how_to(&server);
+    let process = ok(&sb.roleplay(&["configure", "export-credentials", "--profile", "accountb"]));
+    assert_eq!(process["Version"], 1);
+    assert!(process["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert!(process["Expiration"].as_str().unwrap().ends_with("+00:00"));
+    let env = sb.roleplay(&[
+        "configure",
+        "export-credentials",
+        "--profile",
+        "accountb",
+        "--format",
+        "env",
+    ]);
+    assert!(
+        env.stdout.starts_with(&format!(
+            "export AWS_ACCESS_KEY_ID={}\n",
+            process["AccessKeyId"].as_str().unwrap()
+        )),
+        "{}",
+        env.stdout
+    );
+
+    // The aws CLI takes roleplay as its credential_process.
+    sb.config_lines(&format!(
+        "[profile via-process]\ncredential_process = {} configure export-credentials --profile accountb\nregion = us-east-1\nendpoint_url = {}\n",
+        env!("CARGO_BIN_EXE_roleplay"),
+        server.endpoint()
+    ));
+    let theirs = sb.run(
+        "aws",
+        &[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "via-process",
+            "--query",
+            "Arn",
+        ],
+        &[],
+    );
+    let ours = sb.roleplay(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "accountb",
+        "--query",
+        "Arn",
+    ]);
+    assert_eq!(
+        (theirs.code, &theirs.stdout),
+        (0, &ours.stdout),
+        "{}",
+        theirs.stderr
+    );
+
+    // exec: the program sees the role's credentials, region and endpoint.
+    let run = sb.roleplay(&[
+        "exec",
+        "--profile",
+        "accountb",
+        "--",
+        "aws",
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Arn",
+    ]);
+    assert_eq!((run.code, &run.stdout), (0, &ours.stdout), "{}", run.stderr);
+    let status = sb.roleplay(&["exec", "--profile", "accountb", "--", "sh", "-c", "exit 7"]);
+    assert_eq!(status.code, 7);
+}
