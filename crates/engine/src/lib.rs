@@ -6,8 +6,8 @@
 
 mod authz;
 pub mod aws_managed;
-pub mod decisions;
 mod cache;
+pub mod decisions;
 pub mod error;
 pub mod iam;
 mod identity;

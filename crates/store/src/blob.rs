@@ -14,6 +14,7 @@
 use crate::error::StoreError;
 use crate::s3::{BlobId, Segment};
 use crate::transaction::{Store, StoreExt};
+use bytes::Bytes;
 use md5::Digest as _;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -255,7 +256,7 @@ impl BlobStore {
             id,
             sink: Some(sink),
             size: 0,
-            hashes: Hashes::new(checksums),
+            digests: Digests::Here(Box::new(Hashes::new(checksums))),
         })
     }
 
@@ -468,12 +469,79 @@ impl Hashes {
     }
 }
 
+/// Past this size a body is hashed on its own thread, beside the writes: MD5 alone runs
+/// at about one core's worth of bytes, which would otherwise cap a large upload.
+const HASH_THREAD_AFTER: u64 = 1024 * 1024;
+/// Pieces in flight to the hashing thread before a write waits for it.
+const HASH_QUEUE: usize = 64;
+
+/// Where the digests are computed.
+enum Digests {
+    Here(Box<Hashes>),
+    Thread {
+        queue: std::sync::mpsc::SyncSender<Bytes>,
+        done: std::thread::JoinHandle<Box<Hashes>>,
+    },
+    Gone,
+}
+
+impl Digests {
+    fn update(&mut self, bytes: Bytes, size_before: u64) -> io::Result<()> {
+        if let Digests::Here(h) = self {
+            if size_before + bytes.len() as u64 <= HASH_THREAD_AFTER {
+                h.update(&bytes);
+                return Ok(());
+            }
+            self.start_thread()?;
+        }
+        match self {
+            Digests::Here(h) => h.update(&bytes),
+            Digests::Thread { queue, .. } => queue
+                .send(bytes)
+                .map_err(|_| io::Error::other("the hashing thread stopped"))?,
+            Digests::Gone => return Err(io::Error::other("blob writer already finished")),
+        }
+        Ok(())
+    }
+
+    /// Moves the hashes to a thread of their own.
+    fn start_thread(&mut self) -> io::Result<()> {
+        let Digests::Here(mut hashes) = std::mem::replace(self, Digests::Gone) else {
+            return Ok(());
+        };
+        let (queue, pieces) = std::sync::mpsc::sync_channel::<Bytes>(HASH_QUEUE);
+        let done = std::thread::Builder::new()
+            .name("blob-hash".into())
+            .spawn(move || {
+                for piece in pieces {
+                    hashes.update(&piece);
+                }
+                hashes
+            })?;
+        *self = Digests::Thread { queue, done };
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<Hashes> {
+        match std::mem::replace(self, Digests::Gone) {
+            Digests::Here(h) => Ok(*h),
+            Digests::Thread { queue, done } => {
+                drop(queue);
+                done.join()
+                    .map(|h| *h)
+                    .map_err(|_| io::Error::other("the hashing thread failed"))
+            }
+            Digests::Gone => Err(io::Error::other("blob writer already finished")),
+        }
+    }
+}
+
 /// A blob being written. Dropping it without [`BlobWriter::commit`] discards it.
 pub struct BlobWriter {
     id: BlobId,
     sink: Option<Sink>,
     size: u64,
-    hashes: Hashes,
+    digests: Digests,
 }
 
 impl std::fmt::Debug for BlobWriter {
@@ -487,17 +555,16 @@ impl std::fmt::Debug for BlobWriter {
 
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match &mut self.sink {
-            Some(Sink::File { file, .. }) => file.write(buf)?,
-            Some(Sink::Memory { chunks, .. }) => {
-                append_chunks(chunks, buf);
-                buf.len()
-            }
-            None => return Err(io::Error::other("blob writer already finished")),
-        };
+        let n = self.write_sink(buf)?;
         let written = buf.get(..n).unwrap_or_default();
-        self.hashes.update(written);
-        self.size += u64::try_from(n).unwrap_or(u64::MAX);
+        match &mut self.digests {
+            // Small bodies are hashed here; only the thread needs an owned copy.
+            Digests::Here(h) if self.size + n as u64 <= HASH_THREAD_AFTER => h.update(written),
+            _ => self
+                .digests
+                .update(Bytes::copy_from_slice(written), self.size)?,
+        }
+        self.size += n as u64;
         Ok(n)
     }
 
@@ -510,6 +577,32 @@ impl Write for BlobWriter {
 }
 
 impl BlobWriter {
+    /// Writes all of `bytes`, sharing them with the hashing thread without a copy.
+    pub fn write_bytes(&mut self, bytes: Bytes) -> io::Result<()> {
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let n = self.write_sink(rest)?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            rest = rest.get(n..).unwrap_or_default();
+        }
+        let size = self.size;
+        self.size += bytes.len() as u64;
+        self.digests.update(bytes, size)
+    }
+
+    fn write_sink(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Some(Sink::File { file, .. }) => file.write(buf),
+            Some(Sink::Memory { chunks, .. }) => {
+                append_chunks(chunks, buf);
+                Ok(buf.len())
+            }
+            None => Err(io::Error::other("blob writer already finished")),
+        }
+    }
+
     /// The id the blob will have.
     pub fn id(&self) -> &BlobId {
         &self.id
@@ -523,6 +616,7 @@ impl BlobWriter {
     /// Makes the blob durable under its id and returns it with its digests: flush, fsync of
     /// the file, rename into place, fsync of the directory.
     pub fn commit(mut self) -> io::Result<CommittedBlob> {
+        let mut hashes = self.digests.finish()?;
         match self.sink.take() {
             Some(Sink::File {
                 file,
@@ -557,7 +651,7 @@ impl BlobWriter {
             }
             None => return Err(io::Error::other("blob writer already finished")),
         }
-        let hashes = &mut self.hashes;
+        let hashes = &mut hashes;
         Ok(CommittedBlob {
             id: self.id.clone(),
             size: self.size,

@@ -6,12 +6,12 @@ use super::{chunk_code, computed_checksum, decoder_declared_mismatch, header_str
 use axum::body::Body;
 use axum::http::request::Parts;
 use base64::Engine as _;
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use roleplay_engine::s3::S3Error;
 use roleplay_sigv4::{ChunkedDecoder, ChunkedLimits, ContentSha256, Verified};
 use roleplay_store::{BlobStore, Checksums, CommittedBlob};
 use std::collections::BTreeMap;
-use std::io::Write;
 
 /// A verified body, durable in the blob store.
 pub(crate) struct Received {
@@ -107,27 +107,27 @@ pub(crate) async fn receive_body(
 
     let mut body = body;
     let mut total: u64 = 0;
-    let mut decoded = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| read_failure(&e))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        let bytes: &[u8] = match decoder.as_mut() {
+        let bytes = match decoder.as_mut() {
             Some(d) => {
-                decoded.clear();
+                let mut decoded = Vec::new();
                 d.feed(&data, &mut decoded)
                     .map_err(|e| S3Error::new(chunk_code(e.code()), 400, e.to_string()))?;
-                &decoded
+                Bytes::from(decoded)
             }
-            None => &data,
+            None => data,
         };
         total += bytes.len() as u64;
         if total > max {
             return Err(too_large());
         }
-        // Writes land in a 256 KiB buffer; the file write is brief.
-        writer.write_all(bytes).map_err(|_| internal())?;
+        // Writes land in a 256 KiB buffer; the file write is brief. A large body is hashed
+        // on another thread meanwhile.
+        writer.write_bytes(bytes).map_err(|_| internal())?;
     }
     let trailers = match decoder {
         Some(d) => d
