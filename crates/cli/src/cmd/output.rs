@@ -8,33 +8,61 @@ use crate::aws::Session;
 use crate::aws::json::Json;
 use std::io::Write as _;
 
-pub fn print(session: &Session<'_>, globals: &Globals, operation: &str, result: Json) -> i32 {
+/// What a command answered: one result, or the pages of a paginated operation.
+pub enum Answer {
+    Single(Json),
+    Paginated {
+        /// The pages merged (`build_full_result`), for json and table.
+        full: Json,
+        /// Each page as the text output prints it.
+        pages: Vec<Json>,
+        /// The `NextToken` left by `--max-items`.
+        resume: Option<String>,
+    },
+}
+
+pub fn print(session: &Session<'_>, globals: &Globals, operation: &str, answer: Answer) -> i32 {
     let format = globals
         .output
         .clone()
         .or_else(|| session.env().var("AWS_DEFAULT_OUTPUT"))
         .or_else(|| session.profile_value("output"))
         .unwrap_or_else(|| "json".to_owned());
-    let result = match &globals.query {
-        Some(q) => match query(&result, q) {
-            Ok(r) => r,
-            Err(e) => return fail(&format!("Bad value for --query {q}: {e}")),
-        },
-        None => result,
+    let queried = |result: &Json| match &globals.query {
+        Some(q) => query(result, q).map_err(|e| format!("Bad value for --query {q}: {e}")),
+        None => Ok(result.clone()),
     };
-    if format == "table" {
-        return fail(&super::table::UNSUPPORTED);
+    // The text output of a paginated operation is page by page, the resume token last.
+    let results: Vec<Json> = match (&answer, format.as_str()) {
+        (Answer::Paginated { pages, resume, .. }, "text") => {
+            let mut all = pages.clone();
+            if let Some(token) = resume {
+                all.push(Json::Object(vec![(
+                    "NextToken".to_owned(),
+                    Json::Object(vec![("NextToken".to_owned(), Json::Str(token.clone()))]),
+                )]));
+            }
+            all
+        }
+        (Answer::Paginated { full, .. }, _) | (Answer::Single(full), _) => vec![full.clone()],
+    };
+    let mut text = String::new();
+    for r in &results {
+        match queried(r) {
+            Ok(r) => text.push_str(&render(&format, operation, &r)),
+            Err(e) => return fail(&e),
+        }
     }
-    let text = render(&format, operation, &result);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     0
 }
 
-/// Renders a result in a format (`json`, `text`).
-pub fn render(format: &str, _operation: &str, result: &Json) -> String {
+/// Renders a result in a format (`json`, `text`, `table`).
+pub fn render(format: &str, operation: &str, result: &Json) -> String {
     match format {
+        "table" => super::table::render(operation, result, terminal_width()),
         "text" => {
             let mut out = String::new();
             text(result, None, None, &mut out);
@@ -48,6 +76,20 @@ pub fn render(format: &str, _operation: &str, result: &Json) -> String {
             }
         }
     }
+}
+
+/// As awscli's `determine_terminal_width`: 80 unless standard output is a terminal, whose
+/// width is taken from `COLUMNS`.
+#[allow(clippy::disallowed_methods, reason = "the terminal's width")]
+fn terminal_width() -> usize {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return 80;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
 }
 
 /// A JMESPath expression over the result; objects keep the result's member order.

@@ -49,18 +49,10 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
     };
     let mut params = parsed.params;
     let result = match paginator {
-        Some(p) => paginate(
-            &session,
-            service,
-            operation,
-            p,
-            &mut params,
-            parsed.page_size,
-            parsed.starting_token,
-        ),
+        Some(p) => paginate(&session, service, operation, p, &mut params, &parsed.paging),
         None => session
             .call(service, operation, &Value::Object(params))
-            .map(|o| o.result),
+            .map(|o| output::Answer::Single(o.result)),
     };
     match result {
         Ok(result) => output::print(&session, globals, operation, result),
@@ -70,7 +62,14 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
 
 struct Parsed {
     params: serde_json::Map<String, Value>,
+    paging: Paging,
+}
+
+/// The aws CLI's pagination flags.
+#[derive(Default)]
+struct Paging {
     page_size: Option<i64>,
+    max_items: Option<i64>,
     starting_token: Option<String>,
 }
 
@@ -90,8 +89,7 @@ fn parse_flags(
     let mut params = serde_json::Map::new();
     let mut parsed = Parsed {
         params: serde_json::Map::new(),
-        page_size: None,
-        starting_token: None,
+        paging: Paging::default(),
     };
     let mut unknown = Vec::new();
     let mut i = 0;
@@ -109,9 +107,9 @@ fn parse_flags(
         if paginated && matches!(name, "page-size" | "starting-token" | "max-items") {
             let v = one(name, &values)?;
             match name {
-                "page-size" => parsed.page_size = Some(int(name, &v)?),
-                "starting-token" => parsed.starting_token = Some(v),
-                _ => {}
+                "page-size" => parsed.paging.page_size = Some(int(name, &v)?),
+                "max-items" => parsed.paging.max_items = Some(int(name, &v)?),
+                _ => parsed.paging.starting_token = Some(v),
             }
             continue;
         }
@@ -377,72 +375,164 @@ fn validate(model: &Model, shape: &Shape, value: &Value, path: &str, problems: &
     }
 }
 
-/// All pages of a paginated operation, merged as the aws CLI's `build_full_result`: the
-/// result keys first (concatenated), then the other members of the last page, without the
-/// pagination tokens.
+/// All pages of a paginated operation, merged as botocore's `PageIterator` and
+/// `build_full_result` merge them: the result keys first (concatenated), then the other
+/// members of the first page, without the pagination tokens; `--max-items` truncates and
+/// leaves a `NextToken` (base64 of the service token and `boto_truncate_amount`) that
+/// `--starting-token` resumes from.
 fn paginate(
     session: &crate::aws::Session<'_>,
     service: &str,
     operation: &str,
     p: &model::Paginator,
     params: &mut serde_json::Map<String, Value>,
-    page_size: Option<i64>,
-    starting_token: Option<String>,
-) -> Result<Json, CallError> {
-    if let (Some(limit), Some(size)) = (&p.limit_key, page_size) {
+    paging: &Paging,
+) -> Result<output::Answer, CallError> {
+    let input_token = p.input_token.clone().unwrap_or_default();
+    if let (Some(limit), Some(size)) = (&p.limit_key, paging.page_size) {
         params.insert(limit.clone(), size.into());
     }
-    if let (Some(input), Some(token)) = (&p.input_token, starting_token) {
-        params.insert(input.clone(), token.into());
+    // The token of the page being read (null for the first), and where to start in it.
+    let mut token: Value = Value::Null;
+    let mut skip = 0usize;
+    if let Some(start) = &paging.starting_token {
+        let (t, s) = decode_token(start, &input_token)
+            .ok_or_else(|| CallError::Validation(format!("Bad starting token: {start}")))?;
+        token = t;
+        skip = s;
+    }
+    if let Value::String(t) = &token {
+        params.insert(input_token.clone(), t.clone().into());
     }
     let result_keys: Vec<String> = p
         .result_key
         .as_ref()
         .map(|k| k.keys().into_iter().map(str::to_owned).collect())
         .unwrap_or_default();
-    let mut merged: Vec<(String, Vec<Json>)> = result_keys
-        .iter()
-        .map(|k| (k.clone(), Vec::new()))
-        .collect();
-    let mut seen: Vec<bool> = vec![false; result_keys.len()];
-    let mut rest: Vec<(String, Json)> = Vec::new();
+    let primary = result_keys.first().cloned().unwrap_or_default();
+    let mut merged: Vec<(String, Vec<Json>)> = Vec::new();
+    let mut pages: Vec<Json> = Vec::new();
+    let mut first_rest: Option<Vec<(String, Json)>> = None;
+    let mut total = 0usize;
+    let mut resume: Option<(Value, Option<usize>)> = None;
+    let max_items = paging.max_items.and_then(|m| usize::try_from(m).ok());
     loop {
         let page = session
             .call(service, operation, &Value::Object(params.clone()))?
             .result;
         let Json::Object(members) = page else { break };
-        let mut next = None;
+        let mut next: Option<String> = None;
         let mut more = p.more_results.is_none();
-        rest.clear();
+        let mut rest = Vec::new();
+        let mut lists: Vec<(String, Vec<Json>)> = Vec::new();
         for (k, v) in members {
-            if let Some(i) = result_keys.iter().position(|r| *r == k) {
-                if let (Json::List(items), Some((_, acc))) = (v, merged.get_mut(i)) {
-                    acc.extend(items);
-                }
-                if let Some(s) = seen.get_mut(i) {
-                    *s = true;
+            if result_keys.contains(&k) {
+                if let Json::List(items) = v {
+                    lists.push((k, items));
                 }
             } else if Some(&k) == p.output_token.as_ref() {
-                next = v.as_str().map(str::to_owned);
+                next = v.as_str().filter(|t| !t.is_empty()).map(str::to_owned);
             } else if Some(&k) == p.more_results.as_ref() {
                 more = v == Json::Bool(true);
             } else {
                 rest.push((k, v));
             }
         }
-        match (next, &p.input_token) {
-            (Some(token), Some(input)) if more => {
-                params.insert(input.clone(), token.into());
+        if first_rest.is_none() {
+            first_rest = Some(rest);
+            for (k, items) in &mut lists {
+                if *k == primary {
+                    items.drain(..skip.min(items.len()));
+                } else {
+                    items.clear();
+                }
             }
-            _ => break,
+        } else {
+            skip = 0;
         }
+        let count = lists
+            .iter()
+            .find(|(k, _)| *k == primary)
+            .map_or(0, |(_, l)| l.len());
+        let over = max_items.map_or(0, |m| (total + count).saturating_sub(m));
+        if over > 0 {
+            let keep = count - over;
+            if let Some((_, l)) = lists.iter_mut().find(|(k, _)| *k == primary) {
+                l.truncate(keep);
+            }
+            resume = Some((token.clone(), Some(keep + skip)));
+        }
+        // The text output prints page by page: the first with the other members.
+        let mut text_page: Vec<(String, Json)> = if pages.is_empty() {
+            first_rest.clone().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        for k in &result_keys {
+            let v = lists
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or(Json::Null, |(_, l)| Json::List(l.clone()));
+            text_page.push((k.clone(), v));
+        }
+        pages.push(Json::Object(text_page));
+        for (k, items) in lists {
+            match merged.iter_mut().find(|(m, _)| *m == k) {
+                Some((_, acc)) => acc.extend(items),
+                None => merged.push((k, items)),
+            }
+        }
+        if over > 0 {
+            break;
+        }
+        total += count;
+        let next = next.filter(|_| more);
+        let Some(next) = next else { break };
+        if max_items == Some(total) {
+            resume = Some((Value::String(next), None));
+            break;
+        }
+        token = Value::String(next.clone());
+        params.insert(input_token.clone(), next.into());
     }
     let mut out: Vec<(String, Json)> = merged
         .into_iter()
-        .zip(seen)
-        .filter(|(_, s)| *s)
-        .map(|((k, v), _)| (k, Json::List(v)))
+        .map(|(k, v)| (k, Json::List(v)))
         .collect();
-    out.extend(rest);
-    Ok(Json::Object(out))
+    out.extend(first_rest.unwrap_or_default());
+    let resume = resume.map(|(token, amount)| encode_token(&input_token, token, amount));
+    if let Some(token) = &resume {
+        out.push(("NextToken".to_owned(), Json::Str(token.clone())));
+    }
+    Ok(output::Answer::Paginated {
+        full: Json::Object(out),
+        pages,
+        resume,
+    })
+}
+
+/// botocore's `TokenEncoder`: base64 of `json.dumps({INPUT_TOKEN: ..., "boto_truncate_amount": N})`.
+fn encode_token(input_token: &str, token: Value, amount: Option<usize>) -> String {
+    use base64::Engine as _;
+    let mut map = serde_json::Map::new();
+    map.insert(input_token.to_owned(), token);
+    if let Some(a) = amount {
+        map.insert("boto_truncate_amount".to_owned(), a.into());
+    }
+    base64::engine::general_purpose::STANDARD.encode(crate::python::dumps(&map))
+}
+
+fn decode_token(text: &str, input_token: &str) -> Option<(Value, usize)> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
+    let token = value.get(input_token).cloned().unwrap_or(Value::Null);
+    let skip = value
+        .get("boto_truncate_amount")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    Some((token, skip))
 }
