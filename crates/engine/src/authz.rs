@@ -7,8 +7,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::identity::{Identity, IdentityKind};
 use crate::{Engine, RequestInfo};
 use roleplay_policy::{Context, Decision, Outcome, Policy, PolicyKind, PolicySet, Request, decide};
-use roleplay_store::{PrincipalKind, PrincipalRef, ReadTx};
-use roleplay_types::Arn;
+use roleplay_store::{PrincipalKind, PrincipalRef, ReadTx, Role};
+use roleplay_types::{AccountId, Arn};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -371,6 +371,28 @@ pub(crate) fn denial(
             false,
         ),
     )
+}
+
+/// Whether `action` on a role is decided with the role's trust policy as its resource policy.
+pub(crate) fn uses_trust_policy(action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    lower.starts_with("sts:assumerole")
+        || lower == "sts:tagsession"
+        || lower == "sts:setsourceidentity"
+}
+
+impl Engine {
+    /// The role an ARN names, path included; `None` for other ARNs and missing roles.
+    pub(crate) fn role_by_arn(&self, tx: &dyn ReadTx, arn: &Arn) -> Result<Option<Role>, ApiError> {
+        let Some(path) = arn.resource.strip_prefix("role/") else {
+            return Ok(None);
+        };
+        let Ok(account) = AccountId::from_str(&arn.account) else {
+            return Ok(None);
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        Ok(tx.get_role(&account, name)?.filter(|r| &r.arn == arn))
+    }
 }
 
 /// The short name of a policy kind in the decision log and the test vectors.

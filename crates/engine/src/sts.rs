@@ -298,9 +298,8 @@ impl Engine {
         };
         self.store.read(|tx| {
             let arn = Arn::from_str(&input.role_arn).map_err(|_| plain_denial())?;
-            let account = AccountId::from_str(&arn.account).map_err(|_| plain_denial())?;
-            let role_name = arn.resource.strip_prefix("role/").map(|r| r.rsplit('/').next().unwrap_or(r)).ok_or_else(plain_denial)?;
-            let role = tx.get_role(&account, role_name)?.filter(|r| r.arn == arn).ok_or_else(plain_denial)?;
+            let role = self.role_by_arn(tx, &arn)?.ok_or_else(plain_denial)?;
+            let account = role.account.clone();
             let trust = self.policies.get(PolicyKind::Trust, &format!("{}#trust", role.arn), &role.trust_policy).ok_or_else(plain_denial)?;
 
             let mut ctx = self.context(id, info);

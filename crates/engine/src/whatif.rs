@@ -1,13 +1,14 @@
 //! "Would this be allowed?": one check decided for a caller exactly as a live request would be,
 //! traced, and not filed in the decision log.
 
+use crate::authz::uses_trust_policy;
 use crate::decisions::DecisionEvent;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use roleplay_policy::{Policy, PolicyKind};
 use roleplay_store::{ReadTx, StoreExt};
-use roleplay_types::{AccountId, Arn};
+use roleplay_types::Arn;
 use serde_json::Value;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -80,21 +81,16 @@ impl Engine {
         } else {
             arn.account.clone()
         };
-        let assumes = action.to_ascii_lowercase().starts_with("sts:assumerole");
         if arn.service == "iam"
-            && assumes
-            && let Some(path) = arn.resource.strip_prefix("role/")
-            && let Ok(owner) = AccountId::from_str(&arn.account)
+            && uses_trust_policy(action)
+            && let Some(role) = self.role_by_arn(tx, &arn)?
         {
-            let name = path.rsplit('/').next().unwrap_or(path);
-            if let Some(role) = tx.get_role(&owner, name)?.filter(|r| r.arn == arn) {
-                let trust = self.policies.get(
-                    PolicyKind::Trust,
-                    &format!("{}#trust", role.arn),
-                    &role.trust_policy,
-                );
-                return Ok((trust, account));
-            }
+            let trust = self.policies.get(
+                PolicyKind::Trust,
+                &format!("{}#trust", role.arn),
+                &role.trust_policy,
+            );
+            return Ok((trust, account));
         }
         Ok((None, account))
     }

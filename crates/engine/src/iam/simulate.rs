@@ -8,6 +8,7 @@
 //! statements are reported with the role's ARN and `SourcePolicyType` `resource`.
 
 use super::no_such;
+use crate::authz::uses_trust_policy;
 use crate::error::{ApiError, ErrorCode};
 use crate::identity::Identity;
 use crate::session::{SessionClaims, SessionKind};
@@ -272,18 +273,6 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 /// Whether a live request for `action` on a role is decided with the role's trust policy.
-fn uses_trust_policy(action: &str) -> bool {
-    let lower = action.to_ascii_lowercase();
-    lower.starts_with("sts:assumerole")
-        || lower == "sts:tagsession"
-        || lower == "sts:setsourceidentity"
-}
-
-fn role_name_of(arn: &Arn) -> Option<&str> {
-    let path = arn.resource.strip_prefix("role/")?;
-    path.rsplit('/').next()
-}
-
 impl Engine {
     /// `SimulatePrincipalPolicy`: the policies of a user (with its groups'), group or role,
     /// plus the inputs.
@@ -686,13 +675,10 @@ impl Engine {
         let Ok(arn) = Arn::from_str(resource) else {
             return Ok(None);
         };
-        let (Some(name), Ok(account)) = (role_name_of(&arn), AccountId::from_str(&arn.account))
-        else {
+        let Some(role) = self.role_by_arn(tx, &arn)? else {
             return Ok(None);
         };
-        let Some(role) = tx.get_role(&account, name)?.filter(|r| r.arn == arn) else {
-            return Ok(None);
-        };
+        let account = role.account.clone();
         Ok(Sourced::parse(
             &role.trust_policy,
             PolicyKind::Trust,
