@@ -999,9 +999,7 @@ async fn put_object(
     key: &str,
     verified: Option<(roleplay_sigv4::Claims, Verified)>,
 ) -> Result<Response, S3Error> {
-    if key.len() > 1024 {
-        return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
-    }
+    copy::check_write(key, parts, true)?;
     let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > MAX_PUT) {
         return Err(S3Error::new(

@@ -505,8 +505,16 @@ fn listings_never_show_another_accounts_resources_and_secrets_stay_out_of_logs()
         log.lines().count() > 20,
         "the server logged no requests: {log}"
     );
+    let mut decisions = Raw::new("GET", "/_roleplay/decisions").query("limit=1000");
+    decisions.unsigned = true;
+    let decisions = expect_status(c.port(), &decisions, 200).text();
+    assert!(decisions.contains("s3:GetObject"), "{decisions}");
     for s in &secrets {
         assert!(!log.contains(s.as_str()), "a secret is in the log");
+        assert!(
+            !decisions.contains(s.as_str()),
+            "a secret is in the decision log"
+        );
         for e in &errors {
             assert!(!e.contains(s.as_str()), "a secret is in an error text: {e}");
         }

@@ -105,6 +105,43 @@ fn malformed_and_oversized_heads_get_http_errors() {
 }
 
 #[test]
+fn oversized_user_metadata_is_metadata_too_large() {
+    let server = server();
+    let port = server.port;
+    expect_ok(port, &Raw::new("PUT", "/meta"));
+    // S3 allows 2 KB of user metadata (names without the prefix, and values).
+    let at_limit = "v".repeat(2048 - 4);
+    expect_ok(
+        port,
+        &Raw::new("PUT", "/meta/fits")
+            .header("x-amz-meta-name", &at_limit)
+            .body(b"x"),
+    );
+    let over = "v".repeat(2048 - 3);
+    for req in [
+        Raw::new("PUT", "/meta/big")
+            .header("x-amz-meta-name", &over)
+            .body(b"x"),
+        Raw::new("POST", "/meta/big")
+            .query("uploads=")
+            .header("x-amz-meta-name", &over),
+        Raw::new("PUT", "/meta/big")
+            .header("x-amz-copy-source", "/meta/fits")
+            .header("x-amz-metadata-directive", "REPLACE")
+            .header("x-amz-meta-name", &over),
+    ] {
+        let body = expect(port, &req, 400, "MetadataTooLarge");
+        assert!(
+            body.contains("exceed the maximum allowed metadata size"),
+            "{body}"
+        );
+        still_serving(port);
+    }
+    let listing = expect_ok(port, &Raw::new("GET", "/meta").query("list-type=2"));
+    assert_eq!(elements(&listing, "Key"), ["fits"]);
+}
+
+#[test]
 fn lying_lengths_are_refused_and_nothing_is_stored() {
     let server = server();
     let port = server.port;

@@ -13,6 +13,31 @@ use roleplay_engine::{Identity, RequestInfo};
 use roleplay_store::{NULL_VERSION, ObjectVersion};
 use roleplay_wire::xml::XmlWriter;
 
+/// S3's bound on user metadata: the UTF-8 bytes of every `x-amz-meta-` name (without the
+/// prefix) and value together.
+const MAX_USER_METADATA: usize = 2 * 1024;
+
+/// Refuses a key longer than S3's 1,024 bytes and, when `metadata` is set, user metadata over
+/// 2 KB, before any body is read.
+pub(super) fn check_write(key: &str, parts: &Parts, metadata: bool) -> Result<(), S3Error> {
+    if key.len() > 1024 {
+        return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
+    }
+    let size: usize = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some(k.as_str().strip_prefix("x-amz-meta-")?.len() + v.len()))
+        .sum();
+    if metadata && size > MAX_USER_METADATA {
+        return Err(S3Error::new(
+            "MetadataTooLarge",
+            400,
+            "Your metadata headers exceed the maximum allowed metadata size.",
+        ));
+    }
+    Ok(())
+}
+
 /// The headers, user metadata and tags a write request gives its object.
 pub(super) fn request_meta(parts: &Parts) -> ObjectMeta {
     ObjectMeta {
@@ -164,9 +189,8 @@ pub(super) async fn copy_object(
     parts: &Parts,
     (bucket, key): (&str, &str),
 ) -> Result<Response, S3Error> {
-    if key.len() > 1024 {
-        return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
-    }
+    let replace = header_str(parts, "x-amz-metadata-directive") == Some("REPLACE");
+    check_write(key, parts, replace)?;
     let src = copy_source(parts)?;
     let directive = match header_str(parts, "x-amz-metadata-directive") {
         None | Some("COPY") => MetadataDirective::Copy,

@@ -106,9 +106,7 @@ fn checksum_algorithm(parts: &Parts) -> Result<Option<String>, S3Error> {
 }
 
 async fn create(req: Request<'_>) -> Result<Response, S3Error> {
-    if req.key.len() > 1024 {
-        return Err(S3Error::new("KeyTooLongError", 400, "Your key is too long"));
-    }
+    super::copy::check_write(req.key, req.parts, true)?;
     let extras = super::config::put_extras(req.parts)?;
     let meta = ObjectMeta {
         tags: extras.tags.clone(),
