@@ -3,6 +3,7 @@
 //! and what the aws CLI lacks (`export`: `configure export-credentials`, `exec`).
 
 mod args;
+mod explain;
 mod export;
 mod output;
 mod service;
@@ -37,6 +38,7 @@ pub fn run(command: &str, argv: &[String]) -> i32 {
     match command {
         "exec" => export::exec(&globals, &rest, &io),
         "configure" => export::configure(&globals, &rest, &io),
+        "explain" => explain::run(&globals, &rest, &io),
         service => service::run(service, &globals, &rest, &io),
     }
 }

@@ -10,7 +10,7 @@ mod record;
 mod sink;
 
 pub(crate) use record::DecisionEvent;
-pub use record::{DecisionQuery, explain_text, policy_label};
+pub use record::DecisionQuery;
 pub use sink::LogLocation;
 
 use serde_json::Value;

@@ -42,6 +42,10 @@ enum Command {
     /// Run a program with a profile's credentials: `roleplay exec --profile P -- CMD ARGS...`.
     #[command(disable_help_flag = true)]
     Exec(ClientArgs),
+    /// Why a request was allowed or denied (`roleplay explain REQUEST_ID`), or whether a
+    /// profile's identity would be (`roleplay explain --profile P ACTION [RESOURCE]`).
+    #[command(disable_help_flag = true)]
+    Explain(ClientArgs),
 }
 
 /// The aws CLI's own syntax, parsed by `roleplay-cli`.
@@ -91,6 +95,7 @@ fn main() -> std::process::ExitCode {
         Command::Iam(a) => return client("iam", &a),
         Command::Configure(a) => return client("configure", &a),
         Command::Exec(a) => return client("exec", &a),
+        Command::Explain(a) => return client("explain", &a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod decisions;
 pub mod envelope;
 pub mod query;
 pub mod s3_route;

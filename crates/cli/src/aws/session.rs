@@ -287,6 +287,36 @@ impl<'a> Session<'a> {
         Ok(Credentials::from_entry(&entry))
     }
 
+    /// A plain GET of `url` (roleplay's own `/_roleplay/...` pages), unsigned.
+    pub fn get(&self, url: &str) -> Result<Response, CallError> {
+        self.io
+            .send(&Request {
+                method: "GET".to_owned(),
+                url: url.to_owned(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            })
+            .map_err(CallError::Connect)
+    }
+
+    /// A form POST to `url`, signed for `service` with the session's credentials (its chain
+    /// executed first), as a query-protocol call would be.
+    pub fn post_signed(
+        &self,
+        service: &str,
+        url: &str,
+        form: &[(String, String)],
+    ) -> Result<Response, CallError> {
+        let model = model::get(service)
+            .ok_or_else(|| CallError::Validation(format!("unknown service {service}")))?;
+        let credentials = self.credentials()?.clone();
+        let (_, region) = self.endpoint(service)?;
+        let body = query::form_body(form).into_bytes();
+        let request = signed_request(model, url, &region, &credentials, body, self.io.now())?;
+        self.io.debug(&format!("POST {url}"));
+        self.io.send(&request).map_err(CallError::Connect)
+    }
+
     /// Calls `operation` of a query service (`sts`, `iam`) with the session's credentials.
     pub fn call(
         &self,

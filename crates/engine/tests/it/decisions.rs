@@ -1,7 +1,8 @@
 //! The decision log: one record per authorization decision, with why, searchable.
 
 use crate::common::{B, Env, NOW, allow, env, info_at, paging};
-use roleplay_engine::decisions::{DecisionLog, DecisionQuery, LogLocation, explain_text};
+use roleplay_engine::decisions::{DecisionLog, DecisionQuery, LogLocation};
+use roleplay_wire::decisions::explain_text;
 use serde_json::Value;
 
 fn logged_env(location: LogLocation) -> (Env, DecisionLog) {

@@ -17,6 +17,7 @@ mod client;
 mod concurrency;
 mod crash;
 mod doctor;
+mod explain;
 mod harness;
 mod hostile;
 mod ops;
