@@ -6,6 +6,7 @@ mod args;
 mod explain;
 mod export;
 mod output;
+mod s3;
 mod service;
 mod shorthand;
 mod table;
@@ -39,6 +40,7 @@ pub fn run(command: &str, argv: &[String]) -> i32 {
         "exec" => export::exec(&globals, &rest, &io),
         "configure" => export::configure(&globals, &rest, &io),
         "explain" => explain::run(&globals, &rest, &io),
+        "s3" => s3::run(&globals, &rest, &io),
         service => service::run(service, &globals, &rest, &io),
     }
 }

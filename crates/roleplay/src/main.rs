@@ -36,6 +36,9 @@ enum Command {
     /// AWS IAM, as the aws CLI: `roleplay iam list-users --profile P`.
     #[command(disable_help_flag = true)]
     Iam(ClientArgs),
+    /// Amazon S3, as the aws CLI's high-level commands: `roleplay s3 ls s3://bucket --profile P`.
+    #[command(disable_help_flag = true)]
+    S3(ClientArgs),
     /// `roleplay configure export-credentials --profile P --format env|process|...`.
     #[command(disable_help_flag = true)]
     Configure(ClientArgs),
@@ -93,6 +96,7 @@ fn main() -> std::process::ExitCode {
         Command::Doctor(args) => return doctor_command(&args),
         Command::Sts(a) => return client("sts", &a),
         Command::Iam(a) => return client("iam", &a),
+        Command::S3(a) => return client("s3", &a),
         Command::Configure(a) => return client("configure", &a),
         Command::Exec(a) => return client("exec", &a),
         Command::Explain(a) => return client("explain", &a),

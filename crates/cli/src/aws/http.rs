@@ -52,6 +52,23 @@ impl Agent {
     }
 
     pub fn send(&self, req: &Request) -> Result<Response, TransportError> {
+        self.exchange(req, None)
+    }
+
+    /// Sends, writing a successful body to `sink` as it arrives.
+    pub fn send_to(
+        &self,
+        req: &Request,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Response, TransportError> {
+        self.exchange(req, Some(sink))
+    }
+
+    fn exchange(
+        &self,
+        req: &Request,
+        sink: Option<&mut dyn std::io::Write>,
+    ) -> Result<Response, TransportError> {
         let fail = |e: ureq::Error| TransportError {
             url: req.url.clone(),
             detail: e.to_string(),
@@ -78,12 +95,22 @@ impl Agent {
                 )
             })
             .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(fail)?;
+        let body = match sink {
+            Some(sink) if (200..300).contains(&status) => {
+                let mut reader = response.body_mut().as_reader();
+                std::io::copy(&mut reader, sink).map_err(|e| TransportError {
+                    url: req.url.clone(),
+                    detail: e.to_string(),
+                })?;
+                Vec::new()
+            }
+            _ => response
+                .body_mut()
+                .with_config()
+                .limit(MAX_BODY)
+                .read_to_vec()
+                .map_err(fail)?,
+        };
         Ok(Response {
             status,
             headers,

@@ -37,6 +37,14 @@ impl Io for OsIo {
         self.agent.send(request)
     }
 
+    fn send_to(
+        &self,
+        request: &Request,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Response, TransportError> {
+        self.agent.send_to(request, sink)
+    }
+
     fn cache_read(&self, key: &str) -> Option<Entry> {
         disk::read(self.cache_dir.as_deref()?, key)
     }

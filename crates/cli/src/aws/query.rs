@@ -418,8 +418,9 @@ pub fn parse_error(status: u16, body: &[u8]) -> ServiceError {
     let Ok(root) = xml_read::parse(body, &RESPONSE_LIMITS) else {
         return fallback();
     };
-    let error = root
-        .child("Error")
+    let error = (root.name == "Error")
+        .then_some(&root)
+        .or_else(|| root.child("Error"))
         .or_else(|| root.child("Errors").and_then(|e| e.child("Error")));
     let Some(error) = error else {
         return fallback();

@@ -110,6 +110,23 @@ pub trait Io {
     /// Asks for the MFA code of `serial` (`Enter MFA code for SERIAL: `).
     fn mfa_code(&self, serial: &str) -> Result<String, String>;
     fn run_process(&self, command: &str) -> Result<ProcessCredentials, String>;
+    /// Like `send`, but a successful body is written to `sink` as it arrives (the response's
+    /// own body is then empty); an error body is kept.
+    fn send_to(
+        &self,
+        request: &Request,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Response, TransportError> {
+        let mut response = self.send(request)?;
+        if (200..300).contains(&response.status) {
+            sink.write_all(&response.body).map_err(|e| TransportError {
+                url: request.url.clone(),
+                detail: e.to_string(),
+            })?;
+            response.body.clear();
+        }
+        Ok(response)
+    }
     /// A `--debug` line; dropped unless debugging.
     fn debug(&self, _line: &str) {}
 }
@@ -166,6 +183,11 @@ impl<'a> Session<'a> {
             .and_then(|p| p.get(key))
             .and_then(|e| e.value.text())
             .map(str::to_owned)
+    }
+
+    /// The world the session works in.
+    pub fn io(&self) -> &dyn Io {
+        self.io
     }
 
     /// The environment the session reads.
@@ -416,7 +438,7 @@ fn signed_request(
 }
 
 /// `http://host:port/path` → (`host:port`, `/path`).
-fn split_url(url: &str) -> Option<(String, String)> {
+pub(crate) fn split_url(url: &str) -> Option<(String, String)> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))?;

@@ -389,3 +389,138 @@ fn export_credentials_and_exec() {
     let status = sb.roleplay(&["exec", "--profile", "accountb", "--", "sh", "-c", "exit 7"]);
     assert_eq!(status.code, 7);
 }
+
+#[test]
+fn the_how_tos_bucket_with_roleplay_s3() {
+    let server = Server::start(&three_accounts());
+    let sb = how_to(&server);
+    let mb = sb.roleplay(&["s3", "mb", "s3://account-b-data", "--profile", "b-root"]);
+    assert_eq!(
+        (mb.code, mb.stdout.as_str()),
+        (0, "make_bucket: account-b-data\n"),
+        "{}",
+        mb.stderr
+    );
+    let hello = sb.home.path().join("hello.txt");
+    std::fs::write(&hello, "Hello from account B.\n").unwrap();
+    let up = sb.roleplay(&[
+        "s3",
+        "cp",
+        hello.to_str().unwrap(),
+        "s3://account-b-data/reports/hello.txt",
+        "--profile",
+        "accountb",
+    ]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(
+        up.stdout.starts_with("upload: ")
+            && up
+                .stdout
+                .ends_with(" to s3://account-b-data/reports/hello.txt\n"),
+        "{}",
+        up.stdout
+    );
+
+    // The how-to's last step, and its denial for account A's user, exactly as aws prints them.
+    for call in [
+        "s3 ls s3://account-b-data --recursive --profile accountb",
+        "s3 ls s3://account-b-data --profile accountb",
+        "s3 ls s3://account-b-data --recursive --human-readable --summarize --profile accountb",
+        "s3 ls s3://account-b-data/nothing-here --profile accountb",
+        "s3 ls s3://account-b-data --profile account-a",
+        "s3 ls --profile b-root",
+    ] {
+        let args: Vec<&str> = call.split_whitespace().collect();
+        same(&sb, &args);
+    }
+
+    // A 9 MiB file goes up in parts and comes back whole, through either tool.
+    let big: Vec<u8> = (0..9 * 1024 * 1024u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let path = sb.home.path().join("big.bin");
+    std::fs::write(&path, &big).unwrap();
+    let up = sb.roleplay(&[
+        "s3",
+        "cp",
+        path.to_str().unwrap(),
+        "s3://account-b-data/big.bin",
+        "--profile",
+        "accountb",
+    ]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let back = sb.home.path().join("back.bin");
+    let down = sb.run(
+        "aws",
+        &[
+            "s3",
+            "cp",
+            "s3://account-b-data/big.bin",
+            back.to_str().unwrap(),
+            "--profile",
+            "accountb",
+        ],
+        &[],
+    );
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(std::fs::read(&back).unwrap() == big);
+    let ours = sb.home.path().join("ours.bin");
+    let down = sb.roleplay(&[
+        "s3",
+        "cp",
+        "s3://account-b-data/big.bin",
+        ours.to_str().unwrap(),
+        "--profile",
+        "accountb",
+    ]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(std::fs::read(&ours).unwrap() == big);
+
+    // Account A's user may not write there: the aws CLI's failure line and status 1.
+    let denied = sb.roleplay(&[
+        "s3",
+        "cp",
+        hello.to_str().unwrap(),
+        "s3://account-b-data/x.txt",
+        "--profile",
+        "account-a",
+    ]);
+    assert_eq!(denied.code, 1);
+    assert!(denied.stderr.starts_with("upload failed: ") && denied.stderr.ends_with(" An error occurred (AccessDenied) when calling the PutObject operation: Access Denied\n"), "{}", denied.stderr);
+
+    // A presigned URL opens with no credentials at all.
+    let url = sb.roleplay(&[
+        "s3",
+        "presign",
+        "s3://account-b-data/reports/hello.txt",
+        "--profile",
+        "accountb",
+    ]);
+    assert_eq!(url.code, 0, "{}", url.stderr);
+    let body = std::process::Command::new("python3")
+        .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", url.stdout.trim()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&body.stdout),
+        "Hello from account B.\n"
+    );
+
+    // rm and rb --force empty and remove the bucket.
+    let rb = sb.roleplay(&[
+        "s3",
+        "rb",
+        "s3://account-b-data",
+        "--force",
+        "--profile",
+        "b-root",
+    ]);
+    assert_eq!(rb.code, 0, "{}", rb.stderr);
+    assert!(
+        rb.stdout.ends_with("remove_bucket: account-b-data\n"),
+        "{}",
+        rb.stdout
+    );
+    let gone = sb.roleplay(&["s3", "ls", "s3://account-b-data", "--profile", "b-root"]);
+    assert!(gone.stderr.contains("(NoSuchBucket)"), "{}", gone.stderr);
+}
