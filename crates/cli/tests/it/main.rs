@@ -12,6 +12,7 @@
 )]
 
 mod cache;
+mod chain;
 mod oracle;
 mod process;
 mod props;
