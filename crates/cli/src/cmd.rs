@@ -3,6 +3,7 @@
 //! and what the aws CLI lacks (`export`: `configure export-credentials`, `exec`).
 
 mod args;
+pub mod doctor;
 mod explain;
 mod export;
 mod output;

@@ -44,7 +44,7 @@ impl Report {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 
-    fn push(&mut self, severity: Severity, message: String) {
+    pub fn push(&mut self, severity: Severity, message: String) {
         self.findings.push(Finding { severity, message });
     }
 }

@@ -28,7 +28,8 @@ struct Cli {
 enum Command {
     /// Run the IAM, STS and S3 server.
     Serve(ServeArgs),
-    /// Check ~/.aws/config, ~/.aws/credentials and every profile chain, offline.
+    /// Check ~/.aws/config, ~/.aws/credentials and every profile chain (offline; `--live`
+    /// tries each hop against the endpoint).
     Doctor(DoctorArgs),
     /// AWS STS, as the aws CLI: `roleplay sts get-caller-identity --profile P`.
     #[command(disable_help_flag = true)]
@@ -63,6 +64,10 @@ struct DoctorArgs {
     /// Check only this profile's chain.
     #[arg(long)]
     profile: Option<String>,
+    /// Also try each chain against its endpoint: the source keys, then every hop's
+    /// AssumeRole (nothing is cached), with the service's reason for a refusal.
+    #[arg(long)]
+    live: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -115,23 +120,10 @@ fn client(command: &str, args: &ClientArgs) -> std::process::ExitCode {
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(255))
 }
 
-/// Prints one line per finding; exits 1 when a profile or file is broken.
+/// `roleplay doctor`, run by the client crate.
 fn doctor_command(args: &DoctorArgs) -> std::process::ExitCode {
-    let report = roleplay_cli::doctor::check(
-        &roleplay_cli::os::OsEnv,
-        &roleplay_cli::os::OsFs,
-        args.profile.as_deref(),
-        time::OffsetDateTime::now_utc(),
-    );
-    let mut out = std::io::stdout().lock();
-    for finding in &report.findings {
-        let _ = writeln!(out, "{finding}");
-    }
-    if report.broken() {
-        std::process::ExitCode::from(1)
-    } else {
-        std::process::ExitCode::SUCCESS
-    }
+    let code = roleplay_cli::cmd::doctor::run(args.profile.as_deref(), args.live);
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// The server key that seals session tokens, kept beside the store so sessions survive a

@@ -226,7 +226,16 @@ impl<'a> Session<'a> {
     }
 
     fn execute_chain(&self) -> Result<Credentials, CallError> {
-        let mut current = match &self.resolved.chain.base {
+        let mut current = self.base_credentials()?;
+        for hop in &self.resolved.chain.hops {
+            current = self.assume_hop(hop, &current)?;
+        }
+        Ok(current)
+    }
+
+    /// The chain's first credentials (static keys, or `credential_process` run now).
+    pub fn base_credentials(&self) -> Result<Credentials, CallError> {
+        Ok(match &self.resolved.chain.base {
             Base::Static {
                 access_key_id,
                 secret_access_key,
@@ -256,11 +265,77 @@ impl<'a> Session<'a> {
                     what: "credential_source = Ec2InstanceMetadata / EcsContainer".to_owned(),
                 }));
             }
-        };
-        for hop in &self.resolved.chain.hops {
-            current = self.assume_hop(hop, &current)?;
+        })
+    }
+
+    /// One AssumeRole for `hop` with `source`, bypassing the cache (nothing is written):
+    /// whether the hop would be allowed now. Returns the session and the assumed-role ARN.
+    pub fn try_hop(
+        &self,
+        hop: &Hop,
+        source: &Credentials,
+        session_name: &str,
+    ) -> Result<(Credentials, String), CallError> {
+        let entry = self.assume(hop, source, session_name)?;
+        let arn = entry
+            .assumed_role_user
+            .as_ref()
+            .map(|u| u.arn.clone())
+            .unwrap_or_default();
+        Ok((Credentials::from_entry(&entry), arn))
+    }
+
+    /// AssumeRole for a hop at the chain's STS endpoint; the answer as a cache entry.
+    fn assume(
+        &self,
+        hop: &Hop,
+        source: &Credentials,
+        session_name: &str,
+    ) -> Result<Entry, CallError> {
+        let params = self.hop_params(hop, session_name)?;
+        let (url, region) = endpoint_for("sts", self.resolved.sts_endpoint.clone(), self.region());
+        let out = self.call_with("sts", "AssumeRole", &params, source, &url, &region)?;
+        entry_of(&out).ok_or_else(|| {
+            CallError::Response("AssumeRole answered without credentials".to_owned())
+        })
+    }
+
+    /// The identity behind credentials (`GetCallerIdentity` at the chain's STS endpoint).
+    pub fn whoami(&self, credentials: &Credentials) -> Result<String, CallError> {
+        let (url, region) = endpoint_for("sts", self.resolved.sts_endpoint.clone(), self.region());
+        let out = self.call_with(
+            "sts",
+            "GetCallerIdentity",
+            &serde_json::json!({}),
+            credentials,
+            &url,
+            &region,
+        )?;
+        Ok(out
+            .result
+            .get("Arn")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// AssumeRole's parameters for a hop (prompting for the MFA code when it has a serial).
+    fn hop_params(&self, hop: &Hop, session_name: &str) -> Result<serde_json::Value, CallError> {
+        let mut params = serde_json::Map::new();
+        params.insert("RoleArn".into(), hop.role_arn.clone().into());
+        params.insert("RoleSessionName".into(), session_name.into());
+        if let Some(v) = &hop.external_id {
+            params.insert("ExternalId".into(), v.clone().into());
         }
-        Ok(current)
+        if let Some(serial) = &hop.mfa_serial {
+            let code = self.io.mfa_code(serial).map_err(CallError::Credentials)?;
+            params.insert("SerialNumber".into(), serial.clone().into());
+            params.insert("TokenCode".into(), code.into());
+        }
+        if let Some(d) = hop.duration_seconds {
+            params.insert("DurationSeconds".into(), d.into());
+        }
+        Ok(serde_json::Value::Object(params))
     }
 
     /// One hop: the cached session if at least 15 minutes remain, else AssumeRole (written
@@ -275,36 +350,11 @@ impl<'a> Session<'a> {
             ));
             return Ok(Credentials::from_entry(&entry));
         }
-        let mut params = serde_json::Map::new();
-        params.insert("RoleArn".into(), hop.role_arn.clone().into());
         let session_name = hop
             .role_session_name
             .clone()
             .unwrap_or_else(|| format!("botocore-session-{}", now.unix_timestamp()));
-        params.insert("RoleSessionName".into(), session_name.into());
-        if let Some(v) = &hop.external_id {
-            params.insert("ExternalId".into(), v.clone().into());
-        }
-        if let Some(serial) = &hop.mfa_serial {
-            let code = self.io.mfa_code(serial).map_err(CallError::Credentials)?;
-            params.insert("SerialNumber".into(), serial.clone().into());
-            params.insert("TokenCode".into(), code.into());
-        }
-        if let Some(d) = hop.duration_seconds {
-            params.insert("DurationSeconds".into(), d.into());
-        }
-        let (url, region) = endpoint_for("sts", self.resolved.sts_endpoint.clone(), self.region());
-        let out = self.call_with(
-            "sts",
-            "AssumeRole",
-            &serde_json::Value::Object(params),
-            source,
-            &url,
-            &region,
-        )?;
-        let entry = entry_of(&out).ok_or_else(|| {
-            CallError::Response("AssumeRole answered without credentials".to_owned())
-        })?;
+        let entry = self.assume(hop, source, &session_name)?;
         self.io.cache_write(&key, &entry);
         Ok(Credentials::from_entry(&entry))
     }

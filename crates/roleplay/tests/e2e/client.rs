@@ -524,3 +524,43 @@ fn the_how_tos_bucket_with_roleplay_s3() {
     let gone = sb.roleplay(&["s3", "ls", "s3://account-b-data", "--profile", "b-root"]);
     assert!(gone.stderr.contains("(NoSuchBucket)"), "{}", gone.stderr);
 }
+
+#[test]
+fn doctor_live_tries_every_hop() {
+    let server = Server::start(&three_accounts());
+    let mut sb = how_to(&server);
+    sb.role("as-root", ROLE, "a-root", "")
+        .config_lines("[profile offline]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:9\naws_access_key_id = AKIARZKVVYOZUEQH746Y\naws_secret_access_key = x\n");
+    let run = sb.roleplay(&["doctor", "--live"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let has = |want: &str| lines.contains(&want);
+    assert!(
+        has("ok: profile accountb: live: the source keys are arn:aws:iam::123123123123:user/alice"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        has(
+            "ok: profile accountb: live: hop 1 may assume arn:aws:iam::345345345345:role/accounta (as arn:aws:sts::345345345345:assumed-role/accounta/roleplay-doctor)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        has(
+            "error: profile as-root: live: hop 1 to arn:aws:iam::345345345345:role/accounta (profile as-root) is refused: An error occurred (AccessDenied) when calling the AssumeRole operation: Roles may not be assumed by root accounts."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        has(
+            "error: profile offline: live: the source keys: Could not connect to the endpoint URL: \"http://127.0.0.1:9/\""
+        ),
+        "{}",
+        run.stdout
+    );
+    // Nothing was cached by the checks.
+    assert!(!sb.cache_dir().exists());
+}
