@@ -1030,7 +1030,19 @@ async fn put_object(
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
     let segment = blob.segment();
-    let committed = {
+    let committed = if blobs.is_memory() {
+        // Bodies in memory go with a store in memory (`serve --in-memory`): nothing syncs,
+        // so the commit costs less than a hand-off to the blocking pool.
+        engine.commit_object(
+            id.as_ref(),
+            &info,
+            &bucket_s,
+            &key_s,
+            segment,
+            etag.clone(),
+            meta,
+        )
+    } else {
         let engine = engine.clone();
         let etag = etag.clone();
         tokio::task::spawn_blocking(move || {

@@ -353,6 +353,11 @@ impl BlobStore {
         }
     }
 
+    /// Whether bodies live in memory: committing one then neither syncs nor blocks.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.backend.as_ref(), Backend::Memory(_))
+    }
+
     /// The number of temp files (writers not yet committed or dropped); always 0 in memory.
     pub fn temp_files(&self) -> io::Result<usize> {
         match self.backend.as_ref() {

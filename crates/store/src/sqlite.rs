@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::transaction::{ReadTx, Store, WriteTx};
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::Action;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -179,16 +179,18 @@ impl SqliteStore {
     }
 
     fn read_on(
-        conn: &mut Connection,
+        conn: &Connection,
         generation: u64,
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        f(&SqliteTx {
-            conn: &tx,
+        exec(conn, "BEGIN")?;
+        let result = f(&SqliteTx {
+            conn,
             generation: Some(generation),
-        })
-        // Dropping the transaction ends it; a read has nothing to commit.
+        });
+        // A read has nothing to commit.
+        let ended = exec(conn, "ROLLBACK");
+        result.and(ended.map_err(StoreError::from))
     }
 
     /// Commits the open batch (or rolls it back if no write in it succeeded) and tells its
@@ -199,16 +201,13 @@ impl SqliteStore {
         };
         let empty = batch.members.load(Ordering::Relaxed) == 0;
         let outcome = if empty {
-            state
-                .conn
-                .execute_batch("ROLLBACK")
-                .map_err(|e| e.to_string())
+            exec(&state.conn, "ROLLBACK").map_err(|e| e.to_string())
         } else if state.conn.is_autocommit() {
             Err("the transaction was rolled back by the database".to_owned())
         } else {
-            let committed = state.conn.execute_batch("COMMIT");
+            let committed = exec(&state.conn, "COMMIT");
             if committed.is_err() && !state.conn.is_autocommit() {
-                let _ = state.conn.execute_batch("ROLLBACK");
+                let _ = exec(&state.conn, "ROLLBACK");
             }
             committed.map_err(|e| e.to_string())
         };
@@ -267,8 +266,8 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         // Read before the transaction takes its snapshot (see `ReadTx::iam_generation`).
         let generation = self.iam_generation();
-        let mut conn = self.readers.take()?;
-        let result = Self::read_on(&mut conn, generation, f);
+        let conn = self.readers.take()?;
+        let result = Self::read_on(&conn, generation, f);
         self.readers.give_back(conn);
         result
     }
@@ -286,13 +285,13 @@ impl Store for SqliteStore {
             self.finish_batch(&mut state);
         }
         if state.batch.is_none() {
-            state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            exec(&state.conn, "BEGIN IMMEDIATE")?;
             state.batch = Some(Arc::default());
         }
         let batch = state.batch.clone().unwrap_or_default();
         let result = {
             let conn = &state.conn;
-            conn.execute_batch("SAVEPOINT write")?;
+            exec(conn, "SAVEPOINT write")?;
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 f(&mut SqliteTx {
                     conn,
@@ -301,10 +300,10 @@ impl Store for SqliteStore {
             }));
             let undo = !matches!(run, Ok(Ok(())));
             if undo && !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK TO write");
+                let _ = exec(conn, "ROLLBACK TO write");
             }
             if !conn.is_autocommit() {
-                let _ = conn.execute_batch("RELEASE write");
+                let _ = exec(conn, "RELEASE write");
             }
             if !undo {
                 batch.members.fetch_add(1, Ordering::Relaxed);
@@ -340,6 +339,13 @@ impl Store for SqliteStore {
     fn iam_generation(&self) -> u64 {
         self.iam_generation.load(Ordering::Acquire)
     }
+}
+
+/// Runs a statement without results through the connection's statement cache (transaction
+/// control runs on every request: parsing it each time would cost more than running it).
+pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Settings every connection needs.

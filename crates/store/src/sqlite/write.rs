@@ -55,12 +55,12 @@ impl SqliteTx<'_> {
         &self,
         f: impl FnOnce(&Self) -> Result<T, WriteError>,
     ) -> Result<T, WriteError> {
-        self.conn.execute_batch("SAVEPOINT op")?;
+        super::exec(self.conn, "SAVEPOINT op")?;
         let result = f(self);
         if result.is_err() {
-            self.conn.execute_batch("ROLLBACK TO op")?;
+            super::exec(self.conn, "ROLLBACK TO op")?;
         }
-        self.conn.execute_batch("RELEASE op")?;
+        super::exec(self.conn, "RELEASE op")?;
         result
     }
 
