@@ -2,6 +2,8 @@
 //! doctor` checks the aws configuration and its profile chains; the client commands (`sts`,
 //! `iam`, `configure`, `exec`) live in `roleplay-cli` and are dispatched from here.
 
+mod demo;
+
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 use roleplay_engine::Engine;
@@ -37,6 +39,8 @@ enum Command {
     /// AWS IAM, as the aws CLI: `roleplay iam list-users --profile P`.
     #[command(disable_help_flag = true)]
     Iam(ClientArgs),
+    /// Walk through the how-to against an in-memory server in this process.
+    Demo,
     /// Amazon S3, as the aws CLI's high-level commands: `roleplay s3 ls s3://bucket --profile P`.
     #[command(disable_help_flag = true)]
     S3(ClientArgs),
@@ -102,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Command::Sts(a) => return client("sts", &a),
         Command::Iam(a) => return client("iam", &a),
         Command::S3(a) => return client("s3", &a),
+        Command::Demo => demo::run(),
         Command::Configure(a) => return client("configure", &a),
         Command::Exec(a) => return client("exec", &a),
         Command::Explain(a) => return client("explain", &a),
@@ -191,55 +196,8 @@ fn serve_command(args: ServeArgs) -> Result<()> {
         )
         .init();
     let (scenario, built_in) = load_scenario(args.scenario.as_deref())?;
-    let ids: Arc<dyn IdGen> = Arc::new(OsRandom);
-    let store: Arc<dyn Store> = if args.in_memory {
-        Arc::new(SqliteStore::open_in_memory().context("opening the in-memory store")?)
-    } else {
-        Arc::new(
-            SqliteStore::open(&args.data_dir)
-                .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
-        )
-    };
     let data_dir = (!args.in_memory).then_some(args.data_dir.as_path());
-    let tokens = token_key(data_dir, ids.as_ref())?;
-    let blobs = match data_dir {
-        Some(dir) => BlobStore::on_disk(dir)
-            .with_context(|| format!("opening the object store in {}", dir.display()))?,
-        None => BlobStore::in_memory(),
-    };
-    // Bodies written before a crash but never committed are removed before serving.
-    let swept = blobs
-        .sweep_orphans(store.as_ref())
-        .context("sweeping orphaned object bodies")?;
-    if swept.removed > 0 {
-        eprintln!("roleplay: removed {} orphaned object bodies", swept.removed);
-    }
-    let clock = Arc::new(Clock::default());
-    let engine = Engine::new(store, ids.clone(), tokens, clock.now())
-        .map_err(|e| anyhow::anyhow!("starting the engine: {e}"))?
-        .with_blobs(blobs);
-    engine
-        .apply_scenario(&scenario, clock.now())
-        .map_err(|e| anyhow::anyhow!("applying the scenario: {e}"))?;
-    let timeouts = Timeouts::uniform(
-        std::time::Duration::try_from_secs_f64(args.io_timeout)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .context("--io-timeout must be a positive number of seconds")?,
-    );
-    let location = match data_dir {
-        Some(dir) => LogLocation::files(dir),
-        None => LogLocation::memory(),
-    };
-    let engine =
-        engine.with_decision_log(DecisionLog::open(location).context("opening the decision log")?);
-    let state = Arc::new(AppState {
-        engine: Arc::new(engine),
-        keys: KeyCache::default(),
-        clock,
-        ids,
-        clock_control: args.clock_control,
-    });
+    let (state, timeouts) = build_state(&scenario, data_dir, args.clock_control, args.io_timeout)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -260,6 +218,64 @@ fn serve_command(args: ServeArgs) -> Result<()> {
         serve(listener, build_app(state), timeouts, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// The server's state for a scenario: the store and blobs in `data_dir` (in memory without
+/// one), the engine with the scenario applied, the decision log.
+fn build_state(
+    scenario: &Scenario,
+    data_dir: Option<&Path>,
+    clock_control: bool,
+    io_timeout: f64,
+) -> Result<(Arc<AppState>, Timeouts)> {
+    let ids: Arc<dyn IdGen> = Arc::new(OsRandom);
+    let store: Arc<dyn Store> = match data_dir {
+        None => Arc::new(SqliteStore::open_in_memory().context("opening the in-memory store")?),
+        Some(dir) => Arc::new(
+            SqliteStore::open(dir)
+                .with_context(|| format!("opening the store in {}", dir.display()))?,
+        ),
+    };
+    let tokens = token_key(data_dir, ids.as_ref())?;
+    let blobs = match data_dir {
+        Some(dir) => BlobStore::on_disk(dir)
+            .with_context(|| format!("opening the object store in {}", dir.display()))?,
+        None => BlobStore::in_memory(),
+    };
+    // Bodies written before a crash but never committed are removed before serving.
+    let swept = blobs
+        .sweep_orphans(store.as_ref())
+        .context("sweeping orphaned object bodies")?;
+    if swept.removed > 0 {
+        eprintln!("roleplay: removed {} orphaned object bodies", swept.removed);
+    }
+    let clock = Arc::new(Clock::default());
+    let engine = Engine::new(store, ids.clone(), tokens, clock.now())
+        .map_err(|e| anyhow::anyhow!("starting the engine: {e}"))?
+        .with_blobs(blobs);
+    engine
+        .apply_scenario(scenario, clock.now())
+        .map_err(|e| anyhow::anyhow!("applying the scenario: {e}"))?;
+    let timeouts = Timeouts::uniform(
+        std::time::Duration::try_from_secs_f64(io_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--io-timeout must be a positive number of seconds")?,
+    );
+    let location = match data_dir {
+        Some(dir) => LogLocation::files(dir),
+        None => LogLocation::memory(),
+    };
+    let engine =
+        engine.with_decision_log(DecisionLog::open(location).context("opening the decision log")?);
+    let state = Arc::new(AppState {
+        engine: Arc::new(engine),
+        keys: KeyCache::default(),
+        clock,
+        ids,
+        clock_control,
+    });
+    Ok((state, timeouts))
 }
 
 /// The `~/.aws` lines that use the built-in scenario, as the how-to writes them.

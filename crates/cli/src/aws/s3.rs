@@ -9,6 +9,7 @@ use roleplay_sigv4::{
     Credentials as SigCredentials, RequestView, SessionTokenMode, SigningParams, SigningSettings,
     presign_request, sha256_hex, sign_request,
 };
+use roleplay_wire::xml_read::{self, Element, Limits};
 use time::OffsetDateTime;
 
 /// One S3 request before addressing and signing.
@@ -22,6 +23,21 @@ pub struct S3Request {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
+
+/// One page of a ListObjectsV2 walk.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    /// `CommonPrefixes` (with a delimiter).
+    pub prefixes: Vec<String>,
+    /// Key, `LastModified` as sent, size.
+    pub objects: Vec<(String, String, u64)>,
+}
+
+const LIST_LIMITS: Limits = Limits {
+    max_bytes: 64 * 1024 * 1024,
+    max_depth: 16,
+    max_elements: 1_000_000,
+};
 
 /// Percent-encodes as S3 expects in paths and queries (`/` kept in keys when `keep_slash`).
 pub fn encode(s: &str, keep_slash: bool) -> String {
@@ -168,6 +184,60 @@ impl Session<'_> {
             .send_to(&request, sink)
             .map_err(CallError::Connect)?;
         check(response, operation)
+    }
+
+    /// Lists a bucket with ListObjectsV2, page by page (`/` as delimiter when asked).
+    pub fn s3_list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: bool,
+        mut page: impl FnMut(Listed),
+    ) -> Result<(), CallError> {
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = vec![("list-type".to_owned(), "2".to_owned())];
+            if let Some(t) = &token {
+                query.push(("continuation-token".into(), t.clone()));
+            }
+            if delimiter {
+                query.push(("delimiter".into(), "/".into()));
+            }
+            query.push(("prefix".into(), prefix.to_owned()));
+            let req = S3Request {
+                method: "GET",
+                bucket: Some(bucket.to_owned()),
+                query,
+                ..S3Request::default()
+            };
+            let body = self.s3(&req, "ListObjectsV2")?.body;
+            let root = xml_read::parse(&body, &LIST_LIMITS).map_err(|e| {
+                CallError::Response(format!(
+                    "Unable to parse response ({e}), invalid XML received"
+                ))
+            })?;
+            let text = |e: &Element, n: &str| e.child_text(n).unwrap_or_default().to_owned();
+            page(Listed {
+                prefixes: root
+                    .children_named("CommonPrefixes")
+                    .map(|p| text(p, "Prefix"))
+                    .collect(),
+                objects: root
+                    .children_named("Contents")
+                    .map(|c| {
+                        (
+                            text(c, "Key"),
+                            text(c, "LastModified"),
+                            text(c, "Size").parse().unwrap_or(0),
+                        )
+                    })
+                    .collect(),
+            });
+            token = root.child_text("NextContinuationToken").map(str::to_owned);
+            if root.child_text("IsTruncated") != Some("true") || token.is_none() {
+                return Ok(());
+            }
+        }
     }
 
     /// A presigned GET URL for an object, valid for `expires` seconds.

@@ -8,9 +8,9 @@
 )]
 
 use super::{Globals, fail, usage_error};
-use crate::aws::s3::{S3Request, encode};
+use crate::aws::s3::{Listed, S3Request, encode};
 use crate::aws::{CallError, OsIo, Session};
-use roleplay_wire::xml_read::{self, Element, Limits};
+use roleplay_wire::xml_read::{self, Limits};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -106,11 +106,6 @@ struct S3<'a> {
     session: &'a Session<'a>,
 }
 
-struct Listed {
-    prefixes: Vec<String>,
-    objects: Vec<(String, String, u64)>,
-}
-
 impl S3<'_> {
     fn request(&self, method: &'static str, bucket: &str, key: Option<&str>) -> S3Request {
         S3Request {
@@ -147,53 +142,14 @@ impl S3<'_> {
         0
     }
 
-    /// One ListObjectsV2 walk, page by page.
     fn list(
         &self,
         bucket: &str,
         prefix: &str,
         delimiter: bool,
-        mut page: impl FnMut(Listed),
+        page: impl FnMut(Listed),
     ) -> Result<(), CallError> {
-        let mut token: Option<String> = None;
-        loop {
-            let mut req = self.request("GET", bucket, None);
-            req.query = vec![("list-type".into(), "2".into())];
-            if let Some(t) = &token {
-                req.query.push(("continuation-token".into(), t.clone()));
-            }
-            if delimiter {
-                req.query.push(("delimiter".into(), "/".into()));
-            }
-            req.query.push(("prefix".into(), prefix.to_owned()));
-            let body = self.session.s3(&req, "ListObjectsV2")?.body;
-            let root = xml_read::parse(&body, &LIST_LIMITS).map_err(|e| {
-                CallError::Response(format!(
-                    "Unable to parse response ({e}), invalid XML received"
-                ))
-            })?;
-            let text = |e: &Element, n: &str| e.child_text(n).unwrap_or_default().to_owned();
-            page(Listed {
-                prefixes: root
-                    .children_named("CommonPrefixes")
-                    .map(|p| text(p, "Prefix"))
-                    .collect(),
-                objects: root
-                    .children_named("Contents")
-                    .map(|c| {
-                        (
-                            text(c, "Key"),
-                            text(c, "LastModified"),
-                            text(c, "Size").parse().unwrap_or(0),
-                        )
-                    })
-                    .collect(),
-            });
-            token = root.child_text("NextContinuationToken").map(str::to_owned);
-            if root.child_text("IsTruncated") != Some("true") || token.is_none() {
-                return Ok(());
-            }
-        }
+        self.session.s3_list(bucket, prefix, delimiter, page)
     }
 
     fn ls(&self, path: &str, f: &Flags) -> i32 {

@@ -564,3 +564,31 @@ fn doctor_live_tries_every_hop() {
     // Nothing was cached by the checks.
     assert!(!sb.cache_dir().exists());
 }
+
+#[test]
+fn the_demo_walks_the_how_to_in_process() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roleplay"))
+        .arg("demo")
+        .env("HOME", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "\"AWS\": \"arn:aws:iam::123123123123:root\"",
+        "\"Action\": \"s3:*\"",
+        "\"Resource\": \"arn:aws:iam::345345345345:role/accounta\"",
+        "source_profile = account-a",
+        "\"Arn\": \"arn:aws:sts::345345345345:assumed-role/accounta/botocore-session-",
+        "         22 reports/hello.txt",
+        "An error occurred (AccessDenied) when calling the CreateUser operation: User: arn:aws:sts::345345345345:assumed-role/accounta/",
+        "because no identity-based policy allows the iam:CreateUser action",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert_eq!(text.matches("== Step ").count(), 7);
+}
