@@ -1,4 +1,4 @@
-//! `roleplay s3 ls|cp|mv|rm|mb|rb|presign`: the aws CLI's high-level S3 commands, with its
+//! `roleplay s3 ls|cp|mv|rm|mb|rb|presign|sync`: the aws CLI's high-level S3 commands, with its
 //! output lines (`upload: ./f to s3://b/f`, `make_bucket: b`, `ls`'s columns) and exit codes
 //! (1 when a transfer fails, 255 for a failed listing). Files above 8 MiB go up in 8 MiB
 //! parts; downloads stream to disk.
@@ -11,6 +11,7 @@ use super::{Globals, fail, usage_error};
 use crate::aws::s3::{Listed, S3Request, encode};
 use crate::aws::{CallError, OsIo, Session};
 use roleplay_wire::xml_read::{self, Limits};
+use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,10 @@ const LIST_LIMITS: Limits = Limits {
     max_elements: 1_000_000,
 };
 
+#[derive(Default)]
 struct Flags {
     recursive: bool,
+    delete: bool,
     human_readable: bool,
     summarize: bool,
     force: bool,
@@ -35,12 +38,8 @@ struct Flags {
 
 fn flags(argv: &[String]) -> Result<Flags, String> {
     let mut f = Flags {
-        recursive: false,
-        human_readable: false,
-        summarize: false,
-        force: false,
         expires_in: 3600,
-        paths: Vec::new(),
+        ..Flags::default()
     };
     let mut it = argv.iter();
     while let Some(a) = it.next() {
@@ -49,6 +48,7 @@ fn flags(argv: &[String]) -> Result<Flags, String> {
             "--human-readable" => f.human_readable = true,
             "--summarize" => f.summarize = true,
             "--force" => f.force = true,
+            "--delete" => f.delete = true,
             "--no-progress" | "--only-show-errors" | "--quiet" => {}
             "--expires-in" => {
                 let v = it
@@ -93,11 +93,12 @@ pub fn run(globals: &Globals, argv: &[String], io: &OsIo) -> i32 {
         ("mb", [path]) => s.mb(path),
         ("rb", [path]) => s.rb(path, &f),
         ("presign", [path]) => s.presign(path, f.expires_in),
-        ("ls" | "cp" | "mv" | "rm" | "mb" | "rb" | "presign", _) => {
+        ("sync", [src, dst]) => s.sync(src, dst, f.delete),
+        ("ls" | "cp" | "mv" | "rm" | "mb" | "rb" | "presign" | "sync", _) => {
             usage_error("the following arguments are required: paths")
         }
         (other, _) => usage_error(&format!(
-            "argument operation: Invalid choice: '{other}' (ls, cp, mv, rm, mb, rb, presign)"
+            "argument operation: Invalid choice: '{other}' (ls, cp, mv, rm, mb, rb, presign, sync)"
         )),
     }
 }
@@ -484,18 +485,25 @@ impl S3<'_> {
         } else {
             vec![key]
         };
-        let mut code = 0;
-        for key in keys {
-            let shown = format!("s3://{bucket}/{key}");
-            match self
-                .session
-                .s3(&self.request("DELETE", &bucket, Some(&key)), "DeleteObject")
-            {
-                Ok(_) => print(&format!("delete: {shown}\n")),
-                Err(e) => code = code.max(transfer_failed("delete", &shown, &e)),
+        keys.iter()
+            .map(|key| self.delete_object(&bucket, key))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// DeleteObject with the aws CLI's `delete:` line; 1 when it fails.
+    fn delete_object(&self, bucket: &str, key: &str) -> i32 {
+        let shown = format!("s3://{bucket}/{key}");
+        match self
+            .session
+            .s3(&self.request("DELETE", bucket, Some(key)), "DeleteObject")
+        {
+            Ok(_) => {
+                print(&format!("delete: {shown}\n"));
+                0
             }
+            Err(e) => transfer_failed("delete", &shown, &e),
         }
-        code
     }
 
     fn mb(&self, path: &str) -> i32 {
@@ -524,11 +532,7 @@ impl S3<'_> {
         if f.force {
             let force = Flags {
                 recursive: true,
-                human_readable: false,
-                summarize: false,
-                force: false,
-                expires_in: 0,
-                paths: Vec::new(),
+                ..Flags::default()
             };
             if self.rm(&format!("s3://{bucket}/"), &force) != 0 {
                 return 1;
@@ -547,6 +551,96 @@ impl S3<'_> {
                 1
             }
         }
+    }
+
+    /// `sync SRC DST [--delete]` between a folder and a bucket prefix (either way): a file is
+    /// copied when the other side lacks it, its size differs, or the source is newer (the
+    /// aws CLI's default comparison); downloads take the object's time as their mtime.
+    fn sync(&self, src: &str, dst: &str, delete: bool) -> i32 {
+        let (dir, bucket, prefix, up) = match (s3_path(src), s3_path(dst)) {
+            (None, Some((b, p))) => (src, b, p, true),
+            (Some((b, p)), None) => (dst, b, p, false),
+            _ => return usage_error("sync needs a local folder and an s3:// prefix"),
+        };
+        let remote = match self.remote_index(&bucket, &prefix) {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
+        let local = local_index(Path::new(dir));
+        let (from, to) = if up {
+            (&local, &remote)
+        } else {
+            (&remote, &local)
+        };
+        let mut code = 0;
+        for (rel, (size, time)) in from {
+            if to.get(rel).is_some_and(|(s, t)| s == size && time <= t) {
+                continue;
+            }
+            let path = Path::new(dir).join(rel).to_string_lossy().into_owned();
+            let key = join_key(&prefix, rel);
+            let done = if up {
+                self.upload(&path, &bucket, &key, "upload", false)
+            } else {
+                let done = self.download(&bucket, &key, &path, "download", false);
+                let when = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(u64::try_from(*time).unwrap_or(0));
+                if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+                    let _ = file.set_modified(when);
+                }
+                done
+            };
+            code = code.max(done);
+        }
+        if !delete {
+            return code;
+        }
+        for rel in to.keys().filter(|k| !from.contains_key(*k)) {
+            if up {
+                code = code.max(self.delete_object(&bucket, &join_key(&prefix, rel)));
+            } else {
+                let path = Path::new(dir).join(rel);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => print(&format!(
+                        "delete: {}\n",
+                        local_display(&path.to_string_lossy())
+                    )),
+                    Err(e) => {
+                        eprintln!("delete failed: {} {e}", path.display());
+                        code = 1;
+                    }
+                }
+            }
+        }
+        code
+    }
+
+    /// Key (relative to the prefix) → (size, last-modified seconds).
+    fn remote_index(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<BTreeMap<String, (u64, i64)>, CallError> {
+        let dir = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/")
+        };
+        let mut out = BTreeMap::new();
+        self.list(bucket, &dir, false, |page| {
+            for (key, modified, size) in page.objects {
+                let rel = key.strip_prefix(&dir).unwrap_or(&key).to_owned();
+                let when = time::OffsetDateTime::parse(
+                    &modified,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_or(0, |t| t.unix_timestamp());
+                if !rel.is_empty() && !rel.ends_with('/') {
+                    out.insert(rel, (size, when));
+                }
+            }
+        })?;
+        Ok(out)
     }
 
     fn presign(&self, path: &str, expires: u32) -> i32 {
@@ -643,6 +737,29 @@ fn local_display(path: &str) -> String {
         rel.push(".");
     }
     rel.join(name).to_string_lossy().into_owned()
+}
+
+/// Relative path (with `/`) → (size, mtime seconds) of every file under `dir`.
+fn local_index(dir: &Path) -> BTreeMap<String, (u64, i64)> {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let meta = f.metadata().ok()?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            let rel = f
+                .strip_prefix(dir)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some((rel, (meta.len(), mtime)))
+        })
+        .collect()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -506,6 +506,61 @@ fn the_how_tos_bucket_with_roleplay_s3() {
         "Hello from account B.\n"
     );
 
+    // sync both ways; afterwards the aws CLI finds nothing left to copy, and --delete prunes.
+    let dir = sb.home.path().join("site");
+    std::fs::create_dir_all(dir.join("css")).unwrap();
+    std::fs::write(dir.join("index.html"), "<p>hi</p>").unwrap();
+    std::fs::write(dir.join("css/site.css"), "p{}").unwrap();
+    let copy = sb.home.path().join("copy");
+    let (site, copy_dir) = (dir.to_str().unwrap(), copy.to_str().unwrap());
+    let bucket_site = "s3://account-b-data/site";
+    for (from, to, copied) in [
+        (site, bucket_site, "upload: "),
+        (bucket_site, copy_dir, "download: "),
+    ] {
+        let sync = sb.roleplay(&["s3", "sync", from, to, "--profile", "accountb"]);
+        assert_eq!(sync.code, 0, "{}", sync.stderr);
+        assert_eq!(
+            sync.stdout
+                .lines()
+                .filter(|l| l.starts_with(copied))
+                .count(),
+            2,
+            "{}",
+            sync.stdout
+        );
+        let again = sb.run(
+            "aws",
+            &["s3", "sync", from, to, "--profile", "accountb"],
+            &[],
+        );
+        assert_eq!(
+            (again.code, again.stdout.as_str()),
+            (0, ""),
+            "{}",
+            again.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(copy.join("css/site.css")).unwrap(),
+        "p{}"
+    );
+    std::fs::remove_file(dir.join("index.html")).unwrap();
+    let pruned = sb.roleplay(&[
+        "s3",
+        "sync",
+        site,
+        bucket_site,
+        "--delete",
+        "--profile",
+        "accountb",
+    ]);
+    assert_eq!(
+        pruned.stdout, "delete: s3://account-b-data/site/index.html\n",
+        "{}",
+        pruned.stderr
+    );
+
     // rm and rb --force empty and remove the bucket.
     let rb = sb.roleplay(&[
         "s3",
