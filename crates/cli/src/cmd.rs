@@ -58,6 +58,13 @@ fn session<'a>(globals: &Globals, io: &'a OsIo) -> Result<Session<'a>, CallError
             endpoint_url: globals.endpoint_url.clone(),
         },
     )
+    .map(|s| {
+        if globals.no_sign_request {
+            s.unsigned()
+        } else {
+            s
+        }
+    })
 }
 
 /// Prints an error as the aws CLI does (a blank line, then the text) and returns 255.

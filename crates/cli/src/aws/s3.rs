@@ -124,7 +124,6 @@ fn signing<'c>(
 
 impl Session<'_> {
     fn s3_signed(&self, req: &S3Request) -> Result<Request, CallError> {
-        let credentials = self.credentials()?.clone();
         let (url, region) = address(self, req.bucket.as_deref(), req.key.as_deref())?;
         let (host, path) = split_url(&url)
             .ok_or_else(|| CallError::Validation(format!("Invalid endpoint: {url}")))?;
@@ -139,13 +138,16 @@ impl Session<'_> {
             headers: &headers,
             payload_hash: &payload_hash,
         };
-        let signed = sign_request(&view, &signing(&credentials, &region, self.io().now()))
-            .map_err(|e| CallError::Validation(e.to_string()))?;
         let mut all: Vec<(String, String)> = headers
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        all.extend(signed.headers);
+        if !self.is_unsigned() {
+            let credentials = self.credentials()?.clone();
+            let signed = sign_request(&view, &signing(&credentials, &region, self.io().now()))
+                .map_err(|e| CallError::Validation(e.to_string()))?;
+            all.extend(signed.headers);
+        }
         let url = if query.is_empty() {
             url
         } else {

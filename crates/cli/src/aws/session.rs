@@ -147,6 +147,8 @@ pub struct Session<'a> {
     config: Config,
     resolved: Resolved,
     credentials: OnceCell<Credentials>,
+    /// `--no-sign-request`: requests go out anonymous.
+    unsigned: bool,
 }
 
 impl<'a> Session<'a> {
@@ -166,7 +168,20 @@ impl<'a> Session<'a> {
             config,
             resolved,
             credentials: OnceCell::new(),
+            unsigned: false,
         })
+    }
+
+    /// Sends every request unsigned (`--no-sign-request`): no credentials are looked for.
+    #[must_use]
+    pub fn unsigned(mut self) -> Self {
+        self.unsigned = true;
+        self
+    }
+
+    /// Whether requests go out unsigned.
+    pub fn is_unsigned(&self) -> bool {
+        self.unsigned
     }
 
     /// The profile, chain, region and STS endpoint.
@@ -384,7 +399,7 @@ impl<'a> Session<'a> {
         let credentials = self.credentials()?.clone();
         let (_, region) = self.endpoint(service)?;
         let body = query::form_body(form).into_bytes();
-        let request = signed_request(model, url, &region, &credentials, body, self.io.now())?;
+        let request = signed_request(model, url, &region, Some(&credentials), body, self.io.now())?;
         self.io.debug(&format!("POST {url}"));
         self.io.send(&request).map_err(CallError::Connect)
     }
@@ -396,8 +411,11 @@ impl<'a> Session<'a> {
         operation: &str,
         params: &serde_json::Value,
     ) -> Result<Output, CallError> {
-        let credentials = self.credentials()?.clone();
         let (url, region) = self.endpoint(service)?;
+        if self.unsigned {
+            return self.send_query(service, operation, params, None, &url, &region);
+        }
+        let credentials = self.credentials()?.clone();
         self.call_with(service, operation, params, &credentials, &url, &region)
     }
 
@@ -408,6 +426,18 @@ impl<'a> Session<'a> {
         operation: &str,
         params: &serde_json::Value,
         credentials: &Credentials,
+        url: &str,
+        region: &str,
+    ) -> Result<Output, CallError> {
+        self.send_query(service, operation, params, Some(credentials), url, region)
+    }
+
+    fn send_query(
+        &self,
+        service: &str,
+        operation: &str,
+        params: &serde_json::Value,
+        credentials: Option<&Credentials>,
         url: &str,
         region: &str,
     ) -> Result<Output, CallError> {
@@ -435,12 +465,12 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Builds and signs a query-protocol POST.
+/// Builds and signs a query-protocol POST (unsigned without credentials).
 fn signed_request(
     model: &Model,
     url: &str,
     region: &str,
-    credentials: &Credentials,
+    credentials: Option<&Credentials>,
     body: Vec<u8>,
     now: OffsetDateTime,
 ) -> Result<Request, CallError> {
@@ -456,24 +486,27 @@ fn signed_request(
         headers: &headers,
         payload_hash: &payload_hash,
     };
-    let params = SigningParams {
-        credentials: SigCredentials {
-            access_key_id: &credentials.access_key_id,
-            secret_access_key: &credentials.secret_access_key,
-            session_token: credentials.session_token.as_deref(),
-        },
-        region,
-        service: model.signing_name(),
-        time: now,
-        settings: SigningSettings::QUERY,
-        session_token_mode: SessionTokenMode::Signed,
-    };
-    let signed = sign_request(&view, &params).map_err(|e| CallError::Validation(e.to_string()))?;
     let mut out: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    out.extend(signed.headers);
+    if let Some(credentials) = credentials {
+        let params = SigningParams {
+            credentials: SigCredentials {
+                access_key_id: &credentials.access_key_id,
+                secret_access_key: &credentials.secret_access_key,
+                session_token: credentials.session_token.as_deref(),
+            },
+            region,
+            service: model.signing_name(),
+            time: now,
+            settings: SigningSettings::QUERY,
+            session_token_mode: SessionTokenMode::Signed,
+        };
+        let signed =
+            sign_request(&view, &params).map_err(|e| CallError::Validation(e.to_string()))?;
+        out.extend(signed.headers);
+    }
     let full = if path == "/" && !url.ends_with('/') {
         format!("{url}/")
     } else {

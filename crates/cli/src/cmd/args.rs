@@ -10,6 +10,7 @@ pub struct Globals {
     pub query: Option<String>,
     pub debug: bool,
     pub no_paginate: bool,
+    pub no_sign_request: bool,
     pub color: Option<String>,
     pub connect_timeout: Option<u64>,
     pub read_timeout: Option<u64>,
@@ -22,17 +23,17 @@ const VALUED: &[&str] = &[
     "--output",
     "--query",
     "--color",
-    "--ca-bundle",
     "--cli-read-timeout",
     "--cli-connect-timeout",
 ];
 const FLAGS: &[&str] = &[
     "--debug",
     "--no-paginate",
-    "--no-verify-ssl",
     "--no-sign-request",
     "--no-cli-pager",
 ];
+/// Accepted by the aws CLI, refused here rather than silently ignored.
+const UNSUPPORTED: &[&str] = &["--no-verify-ssl", "--ca-bundle"];
 
 impl Globals {
     /// Takes the global options out of `argv`; the rest is the command's.
@@ -55,10 +56,14 @@ impl Globals {
                 Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
                 _ => (arg.as_str(), None),
             };
+            if UNSUPPORTED.contains(&name) {
+                return Err(format!("argument {name}: not supported by roleplay"));
+            }
             if FLAGS.contains(&name) && inline.is_none() {
                 match name {
                     "--debug" => g.debug = true,
                     "--no-paginate" => g.no_paginate = true,
+                    "--no-sign-request" => g.no_sign_request = true,
                     _ => {}
                 }
                 continue;

@@ -216,6 +216,7 @@ fn roleplay_prints_what_the_aws_cli_prints() {
         "iam get-role --role-name nope --profile b-root",
         "sts get-caller-identity --profile nope",
         "sts get-caller-identity --profile account-a --endpoint-url http://127.0.0.1:9",
+        "sts get-caller-identity --profile account-a --no-sign-request",
     ];
     for call in calls {
         let args: Vec<&str> = call.split_whitespace().collect();
@@ -428,6 +429,7 @@ fn the_how_tos_bucket_with_roleplay_s3() {
         "s3 ls s3://account-b-data --recursive --human-readable --summarize --profile accountb",
         "s3 ls s3://account-b-data/nothing-here --profile accountb",
         "s3 ls s3://account-b-data --profile account-a",
+        "s3 ls s3://account-b-data --no-sign-request --profile accountb",
         "s3 ls --profile b-root",
     ] {
         let args: Vec<&str> = call.split_whitespace().collect();
