@@ -43,7 +43,8 @@ impl PolicyCache {
 /// The condition keys of one request, with what the decision log files it under.
 #[derive(Clone)]
 pub(crate) struct RequestContext {
-    keys: Context,
+    /// Shared with the decision log's records; copied only if changed after a decision.
+    keys: Arc<Context>,
     pub(crate) request_id: Arc<str>,
     pub(crate) now: OffsetDateTime,
 }
@@ -51,7 +52,7 @@ pub(crate) struct RequestContext {
 impl RequestContext {
     pub(crate) fn new(keys: Context, info: &RequestInfo) -> Self {
         Self {
-            keys,
+            keys: Arc::new(keys),
             request_id: Arc::from(info.request_id.as_str()),
             now: info.now,
         }
@@ -59,7 +60,12 @@ impl RequestContext {
 
     /// The condition keys alone.
     pub(crate) fn into_keys(self) -> Context {
-        self.keys
+        Arc::unwrap_or_clone(self.keys)
+    }
+
+    /// The keys, shared.
+    pub(crate) fn shared(&self) -> Arc<Context> {
+        self.keys.clone()
     }
 }
 
@@ -72,7 +78,7 @@ impl std::ops::Deref for RequestContext {
 
 impl std::ops::DerefMut for RequestContext {
     fn deref_mut(&mut self) -> &mut Context {
-        &mut self.keys
+        Arc::make_mut(&mut self.keys)
     }
 }
 
@@ -443,7 +449,7 @@ impl Engine {
                 resource_account: check.resource_account.to_owned(),
                 resource_policy: check.resource_policy.clone(),
                 policies: pols,
-                context: (**ctx).clone(),
+                context: ctx.shared(),
             });
         }
         Ok(Decided {

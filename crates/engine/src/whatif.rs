@@ -44,7 +44,7 @@ impl Engine {
                 resource_account,
                 resource_policy,
                 policies,
-                context: ctx.into_keys(),
+                context: ctx.shared(),
             };
             Ok(event.render())
         })

@@ -6,7 +6,9 @@ use roleplay_policy::{
     Context, ContextValue, Decision, Effect, Policy, PolicyKind, PolicySet, Principal, Request,
     explain,
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -20,7 +22,7 @@ pub(crate) struct DecisionEvent {
     pub(crate) resource_account: String,
     pub(crate) resource_policy: Option<Arc<Policy>>,
     pub(crate) policies: CallerPolicies,
-    pub(crate) context: Context,
+    pub(crate) context: Arc<Context>,
 }
 
 fn decision_name(d: Decision) -> &'static str {
@@ -38,25 +40,96 @@ fn effect_name(e: Effect) -> &'static str {
     }
 }
 
-fn context_json(ctx: &Context) -> Value {
-    let mut keys: Vec<(&str, &ContextValue)> = ctx.iter().collect();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = Map::new();
-    for (k, v) in keys {
-        let value = match v {
-            ContextValue::Single(s) => Value::String(s.clone()),
-            ContextValue::Multi(vs) => {
-                Value::Array(vs.iter().cloned().map(Value::String).collect())
+/// The condition keys, sorted, as a JSON object.
+struct ContextRecord<'a>(&'a Context);
+
+impl Serialize for ContextRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut keys: Vec<(&str, &ContextValue)> = self.0.iter().collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut map = s.serialize_map(Some(keys.len()))?;
+        for (k, v) in keys {
+            match v {
+                ContextValue::Single(one) => map.serialize_entry(k, one)?,
+                ContextValue::Multi(many) => map.serialize_entry(k, many)?,
             }
-        };
-        out.insert(k.to_owned(), value);
+        }
+        map.end()
     }
-    Value::Object(out)
+}
+
+#[derive(Serialize)]
+struct SessionRecord<'a> {
+    principal: &'a str,
+    name: &'a str,
+    issued_at: String,
+    expires_at: String,
+    mfa: bool,
+    chained: bool,
+    source_identity: Option<&'a str>,
+    session_policy: bool,
+    session_policy_arns: &'a [String],
+    tags: Vec<TagRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct TagRecord<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct StatementRecord<'a> {
+    policy: &'a str,
+    policy_type: &'static str,
+    sid: Option<&'a str>,
+    index: usize,
+}
+
+#[derive(Serialize)]
+struct PolicyRecord<'a> {
+    policy: &'a str,
+    policy_type: &'static str,
+    statements: Vec<TracedStatement<'a>>,
+}
+
+#[derive(Serialize)]
+struct TracedStatement<'a> {
+    index: usize,
+    sid: Option<&'a str>,
+    effect: &'static str,
+    matched: bool,
+    why: String,
+}
+
+/// One line of the decision log.
+#[derive(Serialize)]
+struct Record<'a> {
+    request_id: &'a str,
+    time: String,
+    account: Option<&'a str>,
+    principal: &'a str,
+    session: Option<SessionRecord<'a>>,
+    action: &'a str,
+    resource: &'a str,
+    resource_account: &'a str,
+    decision: &'static str,
+    statements: Vec<StatementRecord<'a>>,
+    no_allow_in: Vec<&'static str>,
+    missing_keys: &'a [String],
+    context: ContextRecord<'a>,
+    policies: Vec<PolicyRecord<'a>>,
+    /// Denials only: the kind of policy that decided (null if none did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    denied_by: Option<Option<&'static str>>,
+    /// Denials only: the AccessDenied text with its reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 impl DecisionEvent {
-    /// The JSON record: who, what, the decision, why, and the full trace.
-    pub(crate) fn render(&self) -> Value {
+    /// Traces the decision and hands its record to `with`.
+    fn with_record<T>(&self, with: impl FnOnce(&Record<'_>) -> T) -> T {
         let caller = &self.identity.caller;
         let identity: Vec<&Policy> = self.policies.identity.iter().map(|p| p.as_ref()).collect();
         let session: Option<Vec<&Policy>> = self
@@ -85,22 +158,9 @@ impl DecisionEvent {
         } else {
             self.identity.arn()
         };
-
-        let statements: Vec<Value> = outcome
-            .matched
-            .iter()
-            .map(|s| {
-                json!({
-                    "policy": s.policy.id(),
-                    "policy_type": kind_name(s.policy.kind()),
-                    "sid": s.statement().and_then(|st| st.sid()),
-                    "index": s.index,
-                })
-            })
-            .collect();
+        let account = self.identity.account.to_string();
 
         // Which kinds of policy had no matching Allow (those that took part).
-        let mut no_allow: Vec<&str> = Vec::new();
         let allows = |kind: PolicyKind| {
             trace.policies.iter().any(|p| {
                 p.policy.kind() == kind
@@ -109,6 +169,7 @@ impl DecisionEvent {
                         .any(|s| s.effect == Effect::Allow && s.verdict.is_match())
             })
         };
+        let mut no_allow: Vec<&'static str> = Vec::new();
         let is_root = matches!(caller.principal, Principal::Root { .. });
         if !anonymous && !is_root && !allows(PolicyKind::Identity) {
             no_allow.push(kind_name(PolicyKind::Identity));
@@ -128,78 +189,110 @@ impl DecisionEvent {
             no_allow.push(kind_name(PolicyKind::Session));
         }
 
-        let policies: Vec<Value> = trace
-            .policies
-            .iter()
-            .map(|p| {
-                json!({
-                    "policy": p.policy.id(),
-                    "policy_type": kind_name(p.policy.kind()),
-                    "statements": p.statements.iter().map(|s| json!({
-                        "index": s.index,
-                        "sid": s.sid,
-                        "effect": effect_name(s.effect),
-                        "matched": s.verdict.is_match(),
-                        "why": s.verdict.describe(&self.action, &self.resource),
-                    })).collect::<Vec<_>>(),
+        let denied = outcome.decision != Decision::Allow;
+        let record = Record {
+            request_id: &self.request_id,
+            time: crate::iso8601(self.time),
+            account: (!anonymous).then_some(account.as_str()),
+            principal: &principal,
+            session: self.identity.session().map(|s| SessionRecord {
+                principal: &s.principal_arn,
+                name: &s.session_name,
+                issued_at: crate::iso8601_from_unix(s.issued_at),
+                expires_at: crate::iso8601_from_unix(s.expires_at),
+                mfa: s.mfa_authenticated,
+                chained: s.chained,
+                source_identity: s.source_identity.as_deref(),
+                session_policy: s.policy.is_some(),
+                session_policy_arns: &s.policy_arns,
+                tags: s
+                    .tags
+                    .iter()
+                    .map(|(key, value)| TagRecord { key, value })
+                    .collect(),
+            }),
+            action: &self.action,
+            resource: &self.resource,
+            resource_account: &self.resource_account,
+            decision: decision_name(outcome.decision),
+            statements: outcome
+                .matched
+                .iter()
+                .map(|s| StatementRecord {
+                    policy: s.policy.id(),
+                    policy_type: kind_name(s.policy.kind()),
+                    sid: s.statement().and_then(|st| st.sid()),
+                    index: s.index,
                 })
-            })
-            .collect();
-
-        let session = self.identity.session().map(|s| {
-            json!({
-                "principal": s.principal_arn,
-                "name": s.session_name,
-                "issued_at": crate::iso8601_from_unix(s.issued_at),
-                "expires_at": crate::iso8601_from_unix(s.expires_at),
-                "mfa": s.mfa_authenticated,
-                "chained": s.chained,
-                "source_identity": s.source_identity,
-                "session_policy": s.policy.is_some(),
-                "session_policy_arns": s.policy_arns,
-                "tags": s.tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
-            })
-        });
-
-        let mut record = json!({
-            "request_id": &*self.request_id,
-            "time": crate::iso8601(self.time),
-            "account": if anonymous { Value::Null } else { Value::String(self.identity.account.to_string()) },
-            "principal": principal,
-            "session": session,
-            "action": self.action,
-            "resource": self.resource,
-            "resource_account": self.resource_account,
-            "decision": decision_name(outcome.decision),
-            "statements": statements,
-            "no_allow_in": no_allow,
-            "missing_keys": trace.missing_keys,
-            "context": context_json(&self.context),
-            "policies": policies,
-        });
-        if outcome.decision != Decision::Allow
-            && let Some(obj) = record.as_object_mut()
-        {
-            obj.insert(
-                "denied_by".into(),
-                outcome
-                    .denied_by
-                    .map(kind_name)
-                    .map_or(Value::Null, |k| Value::String(k.into())),
-            );
-            obj.insert(
-                "reason".into(),
-                Value::String(denial_text(
+                .collect(),
+            no_allow_in: no_allow,
+            missing_keys: &trace.missing_keys,
+            context: ContextRecord(&self.context),
+            policies: trace
+                .policies
+                .iter()
+                .map(|p| PolicyRecord {
+                    policy: p.policy.id(),
+                    policy_type: kind_name(p.policy.kind()),
+                    statements: p
+                        .statements
+                        .iter()
+                        .map(|st| TracedStatement {
+                            index: st.index,
+                            sid: st.sid.as_deref(),
+                            effect: effect_name(st.effect),
+                            matched: st.verdict.is_match(),
+                            why: st.verdict.describe(&self.action, &self.resource),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            denied_by: denied.then(|| outcome.denied_by.map(kind_name)),
+            reason: denied.then(|| {
+                denial_text(
                     &principal,
                     &self.action,
                     &self.resource,
                     outcome.decision,
                     outcome.denied_by,
                     false,
-                )),
-            );
-        }
-        record
+                )
+            }),
+        };
+        with(&record)
+    }
+
+    /// The record as JSON.
+    pub(crate) fn render(&self) -> Value {
+        self.with_record(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+    }
+
+    /// The record as one JSON line (newline included) appended to `out`; a denial also gets
+    /// its encoded authorization message when `seal` is given.
+    pub(crate) fn render_line(&self, out: &mut Vec<u8>, seal: Option<&super::Sealer>) {
+        self.with_record(|r| {
+            let sealed = match (r.reason.is_some(), seal) {
+                (true, Some(seal)) => serde_json::to_value(r)
+                    .ok()
+                    .map(|v| seal(aws_message(&v).to_string().as_bytes())),
+                _ => None,
+            };
+            let start = out.len();
+            if serde_json::to_writer(&mut *out, r).is_err() {
+                out.truncate(start);
+                return;
+            }
+            if let Some(m) = sealed
+                && out.last() == Some(&b'}')
+            {
+                // The record is an object: the message goes in as its last member.
+                out.pop();
+                out.extend_from_slice(b",\"encoded_message\":");
+                let _ = serde_json::to_writer(&mut *out, &m);
+                out.push(b'}');
+            }
+            out.push(b'\n');
+        });
     }
 }
 
