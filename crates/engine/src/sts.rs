@@ -96,6 +96,23 @@ impl Engine {
         }
     }
 
+    /// Authorizes an STS action that has no resource (`*`).
+    fn sts_check(
+        &self,
+        tx: &dyn roleplay_store::ReadTx,
+        id: &Identity,
+        ctx: &crate::authz::RequestContext,
+        action: &str,
+    ) -> Result<(), ApiError> {
+        let check = Check {
+            action,
+            resource: "*",
+            resource_account: id.account.as_str(),
+            resource_policy: None,
+        };
+        self.require(tx, id, &check, ctx)
+    }
+
     /// `DecodeAuthorizationMessage`: the decision behind an encoded message of the decision
     /// log, for callers allowed `sts:DecodeAuthorizationMessage` in the denied account.
     pub fn decode_authorization_message(
@@ -106,17 +123,7 @@ impl Engine {
     ) -> Result<String, ApiError> {
         self.store.read(|tx| {
             let ctx = self.context(id, info);
-            self.require(
-                tx,
-                id,
-                &Check {
-                    action: "sts:DecodeAuthorizationMessage",
-                    resource: "*",
-                    resource_account: id.account.as_str(),
-                    resource_policy: None,
-                },
-                &ctx,
-            )
+            self.sts_check(tx, id, &ctx, "sts:DecodeAuthorizationMessage")
         })?;
         let invalid = || {
             ApiError::new(
@@ -146,17 +153,7 @@ impl Engine {
     ) -> Result<String, ApiError> {
         self.store.read(|tx| {
             let ctx = self.context(id, info);
-            self.require(
-                tx,
-                id,
-                &Check {
-                    action: "sts:GetAccessKeyInfo",
-                    resource: "*",
-                    resource_account: id.account.as_str(),
-                    resource_policy: None,
-                },
-                &ctx,
-            )?;
+            self.sts_check(tx, id, &ctx, "sts:GetAccessKeyInfo")?;
             if let Some(account) = account_of_access_key_id(access_key_id) {
                 return Ok(format!("{account:012}"));
             }
