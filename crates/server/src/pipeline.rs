@@ -42,7 +42,7 @@ fn request_id(state: &AppState) -> String {
     // A version-4 UUID, as IAM and STS request ids are.
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         h.get(0..8).unwrap_or_default(),
