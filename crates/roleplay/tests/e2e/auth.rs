@@ -500,7 +500,7 @@ fn listings_never_show_another_accounts_resources_and_secrets_stay_out_of_logs()
         session.token.clone().unwrap(),
         new_secret,
     ];
-    let log = std::fs::read_to_string(c.server.dir.path().join("stderr.log")).unwrap();
+    let log = c.server.log();
     assert!(
         log.lines().count() > 20,
         "the server logged no requests: {log}"

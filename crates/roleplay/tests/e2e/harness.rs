@@ -60,6 +60,11 @@ impl Server {
         Self::spawn(dir, false, &[])
     }
 
+    /// What the server wrote to stderr (its JSON log lines), across restarts.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
     fn spawn(dir: tempfile::TempDir, in_memory: bool, args: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
