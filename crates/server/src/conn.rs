@@ -81,7 +81,8 @@ pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
 struct IdleBody {
     inner: Incoming,
     idle: Duration,
-    sleep: Pin<Box<Sleep>>,
+    /// Made at the first wait: a body that is already complete never needs a timer.
+    sleep: Option<Pin<Box<Sleep>>>,
     waiting: bool,
 }
 
@@ -94,19 +95,25 @@ impl HttpBody for IdleBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        if !this.waiting {
-            this.waiting = true;
-            this.sleep.as_mut().reset(Instant::now() + this.idle);
-        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 this.waiting = false;
                 Poll::Ready(frame.map(|r| r.map_err(Into::into)))
             }
-            Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let deadline = Instant::now() + this.idle;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.waiting {
+                    this.waiting = true;
+                    sleep.as_mut().reset(deadline);
+                }
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
@@ -237,7 +244,7 @@ pub async fn serve(
                 Body::new(IdleBody {
                     inner,
                     idle: body_idle,
-                    sleep: Box::pin(tokio::time::sleep(body_idle)),
+                    sleep: None,
                     waiting: false,
                 })
             });
