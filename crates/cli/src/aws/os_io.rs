@@ -89,7 +89,10 @@ impl Io for OsIo {
 
     fn debug(&self, line: &str) {
         if self.debug {
-            eprintln!("{} - roleplay - DEBUG - {line}", OffsetDateTime::now_utc());
+            let now = OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            eprintln!("{now} - roleplay - DEBUG - {line}");
         }
     }
 }

@@ -456,10 +456,11 @@ impl<'a> Session<'a> {
         self.io
             .debug(&format!("{} {} ({operation})", request.method, request.url));
         let response = self.io.send(&request).map_err(CallError::Connect)?;
+        // Bodies are not logged: answers such as AssumeRole's carry secrets.
         self.io.debug(&format!(
-            "HTTP {} {}",
+            "HTTP {} ({} bytes)",
             response.status,
-            String::from_utf8_lossy(&response.body)
+            response.body.len()
         ));
         read_answer(model, operation, &response)
     }

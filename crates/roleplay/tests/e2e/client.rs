@@ -160,6 +160,26 @@ fn the_how_to_with_roleplay_alone() {
         "{}",
         root.stderr
     );
+    // --debug shows the calls of the chain, never the secrets in their answers.
+    std::fs::remove_dir_all(sb.cache_dir()).unwrap();
+    let debug = sb.roleplay(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "accountb",
+        "--debug",
+    ]);
+    assert_eq!(debug.code, 0, "{}", debug.stderr);
+    assert!(
+        debug.stderr.contains("(AssumeRole)") && debug.stderr.contains("(GetCallerIdentity)"),
+        "{}",
+        debug.stderr
+    );
+    let (_, entry) = cache_entry(&sb);
+    for secret in ["SecretAccessKey", "SessionToken"] {
+        let value = entry["Credentials"][secret].as_str().unwrap();
+        assert!(!debug.stderr.contains(value), "{secret} in --debug output");
+    }
     let alice = sb.roleplay(&[
         "sts",
         "get-caller-identity",
