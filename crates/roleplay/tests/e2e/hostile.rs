@@ -182,6 +182,23 @@ fn lying_lengths_are_refused_and_nothing_is_stored() {
         still_serving(port);
     }
 
+    // Less body than declared, the client then ending its side: IncompleteBody, not the
+    // RequestEntityTooLarge it once was.
+    let mut short = Raw::query_call("iam", "Action=CreateUser&UserName=cut&Version=2010-05-08");
+    short.content_length = Some(short.body.len() as u64 + 100);
+    let bytes = short.bytes(port);
+    let mut s = connect(port);
+    s.write_all(&bytes).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    match read_answer(s) {
+        Answer::Status(s, body) => assert!(
+            s == 400 && body.contains("<Code>IncompleteBody</Code>"),
+            "{s} {body}"
+        ),
+        other => panic!("a short query body: {other:?}"),
+    }
+    still_serving(port);
+
     // An absurd declared length for the query services: refused before reading.
     let mut huge = Raw::query_call("iam", "Action=ListUsers&Version=2010-05-08");
     huge.content_length = Some(1 << 40);
