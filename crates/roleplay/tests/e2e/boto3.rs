@@ -10,7 +10,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn run_scenario(script: &str) {
-    let server = Server::start(roleplay_engine::scenario::BUILT_IN);
+    run_scenario_with(script, &[]);
+}
+
+/// Runs a script against a server started with extra `serve` arguments.
+fn run_scenario_with(script: &str, serve_args: &[&str]) {
+    let server = Server::start_with(roleplay_engine::scenario::BUILT_IN, serve_args);
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "e2e", "python", script]
         .iter()
         .collect();
@@ -85,4 +90,9 @@ fn policy_simulator_agrees_with_live_requests() {
 #[test]
 fn denial_texts_and_decision_log() {
     run_scenario("explain.py");
+}
+
+#[test]
+fn idle_connections_closed_by_the_server_do_not_fail_boto3() {
+    run_scenario_with("idle_connections.py", &["--io-timeout", "1"]);
 }
