@@ -35,10 +35,10 @@ impl LogLocation {
         }
     }
 
-    /// Memory with the default size, 64 MiB.
+    /// Memory with the default size, 16 MiB (about ten thousand decisions).
     pub fn memory() -> Self {
         LogLocation::Memory {
-            max_bytes: 64 << 20,
+            max_bytes: 16 << 20,
         }
     }
 }
