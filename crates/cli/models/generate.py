@@ -1,10 +1,12 @@
 """Writes the compact service models the client is driven by, from botocore's own.
 
-    python3 crates/cli/models/generate.py        # rewrites sts.json and iam.json here
+    python3 crates/cli/models/generate.py        # rewrites sts.json, iam.json and s3.json here
 
 The models are botocore's (Apache-2.0, Amazon.com, Inc.), reduced to what the client reads:
 operation input/output shapes and result wrappers, the CLI names (`xform_name`), shapes without documentation, members in
-model order (the order the aws CLI prints them), and the paginators.
+model order (the order the aws CLI prints them), and the paginators; for S3's rest-xml protocol
+also the HTTP bindings (method and URI, member locations, payload members, streaming blobs, XML
+names and namespaces) and whether a checksum is required.
 """
 import gzip
 import json
@@ -19,9 +21,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def ref(m):
     out = {"shape": m["shape"]}
-    for k in ("locationName", "flattened"):
+    for k in ("locationName", "flattened", "location", "streaming", "xmlAttribute"):
         if k in m:
             out[k] = m[k]
+    if "xmlNamespace" in m:
+        out["xmlNamespace"] = m["xmlNamespace"]["uri"]
     return out
 
 
@@ -43,12 +47,20 @@ def compact(service, paginators):
             if "resultWrapper" in op["output"]:
                 o["resultWrapper"] = op["output"]["resultWrapper"]
         o["cli"] = xform_name(name, "-")
+        if service["metadata"]["protocol"] == "rest-xml":
+            o["http"] = {"method": op["http"]["method"], "requestUri": op["http"]["requestUri"]}
+            if op.get("httpChecksumRequired") or op.get("httpChecksum", {}).get("requestChecksumRequired"):
+                o["checksumRequired"] = True
+            if "requestAlgorithmMember" in op.get("httpChecksum", {}):
+                o["checksumAlgorithmMember"] = op["httpChecksum"]["requestAlgorithmMember"]
         out["operations"][name] = o
     for name, s in service["shapes"].items():
         c = {"type": s["type"]}
-        for k in ("required", "flattened", "min", "max", "timestampFormat"):
+        for k in ("required", "flattened", "min", "max", "timestampFormat", "payload", "locationName"):
             if k in s:
                 c[k] = s[k]
+        if "xmlNamespace" in s:
+            c["xmlNamespace"] = s["xmlNamespace"]["uri"]
         if "members" in s:
             c["members"] = [[mn, ref(mv)] for mn, mv in s["members"].items()]
             if name in inputs:
@@ -61,7 +73,7 @@ def compact(service, paginators):
     return out
 
 
-for svc in ("sts", "iam"):
+for svc in ("sts", "iam", "s3"):
     version = sorted(os.listdir(os.path.join(DATA, svc)))[-1]
     folder = os.path.join(DATA, svc, version)
     with gzip.open(os.path.join(folder, "service-2.json.gz")) as f:
@@ -71,6 +83,18 @@ for svc in ("sts", "iam"):
     if os.path.exists(pag_path):
         with open(pag_path) as f:
             paginators = json.load(f).get("pagination", {})
+    extras_path = os.path.join(folder, "paginators-1.sdk-extras.json")
+    if os.path.exists(extras_path):
+        with open(extras_path) as f:
+            for name, extra in json.load(f).get("merge", {}).get("pagination", {}).items():
+                paginators.setdefault(name, {}).update(extra)
+    # Only paginators with one plain token each way are driven (not S3's multi-token
+    # ListObjectVersions/ListMultipartUploads nor ListObjects's `NextMarker || ...`).
+    paginators = {
+        name: p
+        for name, p in paginators.items()
+        if all(isinstance(p.get(k), str) and p[k].isidentifier() for k in ("input_token", "output_token"))
+    }
     with open(os.path.join(HERE, f"{svc}.json"), "w") as f:
         json.dump(compact(service, paginators), f, separators=(",", ":"))
         f.write("\n")

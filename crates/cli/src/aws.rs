@@ -20,6 +20,7 @@ pub mod json;
 pub mod model;
 mod os_io;
 pub mod query;
+pub mod rest_xml;
 pub mod s3;
 pub mod session;
 

@@ -1,5 +1,5 @@
 //! The aws-compatible commands: the aws CLI's global options, exit codes and error texts;
-//! `sts` and `iam` driven by the service models (`service`), the output formats (`output`),
+//! `sts` and `iam` driven by the service models (`service`), `s3api` by S3's (`s3api`), the output formats (`output`),
 //! and what the aws CLI lacks (`export`: `configure export-credentials`, `exec`).
 
 mod args;
@@ -8,6 +8,7 @@ mod explain;
 mod export;
 mod output;
 mod s3;
+mod s3api;
 mod service;
 mod shorthand;
 mod table;
@@ -42,6 +43,7 @@ pub fn run(command: &str, argv: &[String]) -> i32 {
         "configure" => export::configure(&globals, &rest, &io),
         "explain" => explain::run(&globals, &rest, &io),
         "s3" => s3::run(&globals, &rest, &io),
+        "s3api" => s3api::run(&globals, &rest, &io),
         service => service::run(service, &globals, &rest, &io),
     }
 }

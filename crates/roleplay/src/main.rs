@@ -44,6 +44,9 @@ enum Command {
     /// Amazon S3, as the aws CLI's high-level commands: `roleplay s3 ls s3://bucket --profile P`.
     #[command(disable_help_flag = true)]
     S3(ClientArgs),
+    /// Amazon S3's API, as the aws CLI's `s3api`: `roleplay s3api get-object --bucket B --key K out`.
+    #[command(name = "s3api", disable_help_flag = true)]
+    S3api(ClientArgs),
     /// `roleplay configure export-credentials --profile P --format env|process|...`.
     #[command(disable_help_flag = true)]
     Configure(ClientArgs),
@@ -106,6 +109,7 @@ fn main() -> std::process::ExitCode {
         Command::Sts(a) => return client("sts", &a),
         Command::Iam(a) => return client("iam", &a),
         Command::S3(a) => return client("s3", &a),
+        Command::S3api(a) => return client("s3api", &a),
         Command::Demo => demo::run(),
         Command::Configure(a) => return client("configure", &a),
         Command::Exec(a) => return client("exec", &a),

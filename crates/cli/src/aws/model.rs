@@ -34,6 +34,33 @@ pub struct Operation {
     pub result_wrapper: Option<String>,
     /// The aws CLI's name for it (`get-caller-identity`).
     pub cli: String,
+    /// The HTTP binding of a rest-xml operation (S3).
+    pub http: Option<Http>,
+    /// Whether the request must carry a body checksum.
+    #[serde(default)]
+    pub checksum_required: bool,
+    /// The member naming the body's checksum algorithm (`ChecksumAlgorithm`), if any.
+    pub checksum_algorithm_member: Option<String>,
+}
+
+/// Method and URI template (`/{Bucket}/{Key+}?tagging`) of a rest-xml operation.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Http {
+    pub method: String,
+    pub request_uri: String,
+}
+
+/// Where a rest-xml member travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Location {
+    Uri,
+    Querystring,
+    Header,
+    /// A map sent as headers with a prefix (`x-amz-meta-`).
+    Headers,
+    StatusCode,
 }
 
 /// A reference to a shape from a member, list element or map key/value.
@@ -46,6 +73,12 @@ pub struct Ref {
     pub flattened: bool,
     /// The command-line flag without `--`, for members of operation inputs.
     pub cli: Option<String>,
+    pub location: Option<Location>,
+    #[serde(default)]
+    pub streaming: bool,
+    #[serde(default)]
+    pub xml_attribute: bool,
+    pub xml_namespace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +98,10 @@ pub struct Shape {
     pub member: Option<Ref>,
     pub key: Option<Ref>,
     pub value: Option<Ref>,
+    /// The member that is the whole body (rest-xml).
+    pub payload: Option<String>,
+    pub location_name: Option<String>,
+    pub xml_namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,6 +128,8 @@ pub struct Paginator {
     pub more_results: Option<String>,
     pub limit_key: Option<String>,
     pub result_key: Option<ResultKey>,
+    /// Members kept from the first page in the merged result (null when absent).
+    pub non_aggregate_keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,15 +172,17 @@ impl Model {
 
 static STS: OnceLock<Option<Model>> = OnceLock::new();
 static IAM: OnceLock<Option<Model>> = OnceLock::new();
+static S3: OnceLock<Option<Model>> = OnceLock::new();
 
-/// The services driven by a model, by their CLI name.
+/// The query-protocol services driven by a model, by their CLI name.
 pub const SERVICES: &[&str] = &["sts", "iam"];
 
-/// The model of `service` (`sts`, `iam`), parsed on first use.
+/// The model of `service` (`sts`, `iam`, `s3`), parsed on first use.
 pub fn get(service: &str) -> Option<&'static Model> {
     let (cell, text) = match service {
         "sts" => (&STS, include_str!("../../models/sts.json")),
         "iam" => (&IAM, include_str!("../../models/iam.json")),
+        "s3" => (&S3, include_str!("../../models/s3.json")),
         _ => return None,
     };
     cell.get_or_init(|| serde_json::from_str(text).ok())
@@ -170,5 +211,12 @@ mod tests {
         let names: Vec<_> = out.members.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["UserId", "Account", "Arn"]);
         assert_eq!(iam.signing_name(), "iam");
+        let s3 = get("s3").unwrap();
+        let (_, op) = s3.by_cli_name("put-bucket-versioning").unwrap();
+        assert_eq!(
+            op.http.as_ref().unwrap().request_uri,
+            "/{Bucket}?versioning"
+        );
+        assert!(op.checksum_required);
     }
 }

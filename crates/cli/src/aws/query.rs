@@ -258,6 +258,11 @@ pub fn parse_response(
     Ok((parsed, request_id))
 }
 
+/// A node read by a shape (structures by their members' XML names).
+pub(crate) fn parse_node(model: &Model, s: &Shape, node: &Element) -> Result<Json, String> {
+    parse_shape(model, s, node)
+}
+
 fn parse_shape(model: &Model, s: &Shape, node: &Element) -> Result<Json, String> {
     Ok(match s.kind {
         Kind::Structure => {
@@ -363,7 +368,7 @@ pub fn decode_policies(model: &Model, shape_name: &str, value: &mut Json) {
 }
 
 /// `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid ones replaced).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

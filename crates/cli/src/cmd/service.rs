@@ -14,19 +14,9 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
     let Some(model) = model::get(service) else {
         return usage_error(&format!("argument command: Invalid choice: '{service}'"));
     };
-    let Some((op_cli, flags)) = argv.split_first() else {
-        return usage_error("the following arguments are required: operation");
-    };
-    let Some((operation, op)) = model.by_cli_name(op_cli) else {
-        return usage_error(&format!(
-            "argument operation: Invalid choice, valid choices are:\n\n{}",
-            model
-                .operations
-                .values()
-                .map(|o| o.cli.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+    let (operation, op, flags) = match operation(model, argv) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     let paginator = if globals.no_paginate {
         None
@@ -34,14 +24,9 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
         model.paginators.get(operation)
     };
     let input = op.input.as_deref().and_then(|i| model.shape(i));
-    let parsed = match parse_flags(model, input, flags, paginator.is_some()) {
+    let parsed = match parse_flags(model, input, flags, paginator.is_some(), false) {
         Ok(p) => p,
-        Err(FlagError::Usage(e)) => return usage_error(&e),
-        Err(FlagError::Unknown(e)) => {
-            eprintln!("{}\nUnknown options: {e}", super::usage());
-            return super::EXIT_ERROR;
-        }
-        Err(FlagError::Validation(e)) => return fail(&CallError::Validation(e)),
+        Err(e) => return flag_failure(e),
     };
     let session = match super::session(globals, io) {
         Ok(s) => s,
@@ -49,7 +34,16 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
     };
     let mut params = parsed.params;
     let result = match paginator {
-        Some(p) => paginate(&session, service, operation, p, &mut params, &parsed.paging),
+        Some(p) => paginate(
+            &|params| {
+                session
+                    .call(service, operation, &Value::Object(params.clone()))
+                    .map(|o| o.result)
+            },
+            p,
+            &mut params,
+            &parsed.paging,
+        ),
         None => session
             .call(service, operation, &Value::Object(params))
             .map(|o| output::Answer::Single(o.result)),
@@ -60,43 +54,89 @@ pub fn run(service: &str, globals: &Globals, argv: &[String], io: &OsIo) -> i32 
     }
 }
 
-struct Parsed {
-    params: serde_json::Map<String, Value>,
-    paging: Paging,
+/// The operation named first on the command line, and the flags after it; else the exit
+/// status of argparse's complaint.
+pub(super) fn operation<'m, 'a>(
+    model: &'m Model,
+    argv: &'a [String],
+) -> Result<(&'m str, &'m model::Operation, &'a [String]), i32> {
+    let Some((op_cli, flags)) = argv.split_first() else {
+        return Err(usage_error(
+            "the following arguments are required: operation",
+        ));
+    };
+    let Some((operation, op)) = model.by_cli_name(op_cli) else {
+        return Err(usage_error(&format!(
+            "argument operation: Invalid choice, valid choices are:\n\n{}",
+            model
+                .operations
+                .values()
+                .map(|o| o.cli.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )));
+    };
+    Ok((operation, op, flags))
+}
+
+/// Reports a command line that does not fit the operation, with the aws CLI's exit status.
+pub(super) fn flag_failure(e: FlagError) -> i32 {
+    match e {
+        FlagError::Usage(e) => usage_error(&e),
+        FlagError::Unknown(e) => {
+            eprintln!("{}\nUnknown options: {e}", super::usage());
+            super::EXIT_ERROR
+        }
+        FlagError::Validation(e) => fail(&CallError::Validation(e)),
+    }
+}
+
+pub(super) struct Parsed {
+    pub params: serde_json::Map<String, Value>,
+    pub paging: Paging,
+    /// Words that belong to no flag (the aws CLI's positional arguments, such as
+    /// get-object's `outfile`), when the operation takes them.
+    pub positionals: Vec<String>,
 }
 
 /// The aws CLI's pagination flags.
 #[derive(Default)]
-struct Paging {
+pub(super) struct Paging {
     page_size: Option<i64>,
     max_items: Option<i64>,
     starting_token: Option<String>,
 }
 
-enum FlagError {
+pub(super) enum FlagError {
     Usage(String),
     Unknown(String),
     Validation(String),
 }
 
-fn parse_flags(
+pub(super) fn parse_flags(
     model: &Model,
     input: Option<&Shape>,
     flags: &[String],
     paginated: bool,
+    positional: bool,
 ) -> Result<Parsed, FlagError> {
     let members: &[(String, Ref)] = input.map(|s| s.members.as_slice()).unwrap_or_default();
     let mut params = serde_json::Map::new();
     let mut parsed = Parsed {
         params: serde_json::Map::new(),
         paging: Paging::default(),
+        positionals: Vec::new(),
     };
     let mut unknown = Vec::new();
     let mut i = 0;
     while let Some(flag) = flags.get(i) {
         i += 1;
         let Some(name) = flag.strip_prefix("--") else {
-            unknown.push(flag.clone());
+            if positional {
+                parsed.positionals.push(flag.clone());
+            } else {
+                unknown.push(flag.clone());
+            }
             continue;
         };
         let mut values = Vec::new();
@@ -125,12 +165,20 @@ fn parse_flags(
         };
         if let Some((m, _)) = bool_member(name) {
             params.insert(m.clone(), Value::Bool(true));
-            unknown.extend(values);
+            if positional {
+                parsed.positionals.extend(values);
+            } else {
+                unknown.extend(values);
+            }
             continue;
         }
         if let Some((m, _)) = name.strip_prefix("no-").and_then(bool_member) {
             params.insert(m.clone(), Value::Bool(false));
-            unknown.extend(values);
+            if positional {
+                parsed.positionals.extend(values);
+            } else {
+                unknown.extend(values);
+            }
             continue;
         }
         let Some((member, r)) = members.iter().find(|(_, r)| r.cli.as_deref() == Some(name)) else {
@@ -141,6 +189,9 @@ fn parse_flags(
         let shape = model
             .shape(&r.shape)
             .ok_or_else(|| FlagError::Validation(format!("the model lacks {}", r.shape)))?;
+        if positional && shape.kind != Kind::List && values.len() > 1 {
+            parsed.positionals.extend(values.drain(1..));
+        }
         let value = top_value(model, shape, name, &values)?;
         params.insert(member.clone(), value);
     }
@@ -380,10 +431,12 @@ fn validate(model: &Model, shape: &Shape, value: &Value, path: &str, problems: &
 /// members of the first page, without the pagination tokens; `--max-items` truncates and
 /// leaves a `NextToken` (base64 of the service token and `boto_truncate_amount`) that
 /// `--starting-token` resumes from.
-fn paginate(
-    session: &crate::aws::Session<'_>,
-    service: &str,
-    operation: &str,
+/// One call of a paginated operation with the page's parameters.
+pub(super) type PageCall<'a> =
+    dyn Fn(&serde_json::Map<String, Value>) -> Result<Json, CallError> + 'a;
+
+pub(super) fn paginate(
+    call: &PageCall<'_>,
     p: &model::Paginator,
     params: &mut serde_json::Map<String, Value>,
     paging: &Paging,
@@ -417,9 +470,7 @@ fn paginate(
     let mut resume: Option<(Value, Option<usize>)> = None;
     let max_items = paging.max_items.and_then(|m| usize::try_from(m).ok());
     loop {
-        let page = session
-            .call(service, operation, &Value::Object(params.clone()))?
-            .result;
+        let page = call(params)?;
         let Json::Object(members) = page else { break };
         let mut next: Option<String> = None;
         let mut more = p.more_results.is_none();
@@ -440,10 +491,11 @@ fn paginate(
         }
         if first_rest.is_none() {
             first_rest = Some(rest);
+            // Resuming inside a page: the other result keys were printed with it before.
             for (k, items) in &mut lists {
                 if *k == primary {
                     items.drain(..skip.min(items.len()));
-                } else {
+                } else if paging.starting_token.is_some() {
                     items.clear();
                 }
             }
@@ -464,7 +516,13 @@ fn paginate(
         }
         // The text output prints page by page: the first with the other members.
         let mut text_page: Vec<(String, Json)> = if pages.is_empty() {
-            first_rest.clone().unwrap_or_default()
+            let mut first = first_rest.clone().unwrap_or_default();
+            for k in p.non_aggregate_keys.iter().flatten() {
+                if !first.iter().any(|(n, _)| n == k) {
+                    first.push((k.clone(), Json::Null));
+                }
+            }
+            first
         } else {
             Vec::new()
         };
@@ -499,7 +557,18 @@ fn paginate(
         .into_iter()
         .map(|(k, v)| (k, Json::List(v)))
         .collect();
-    out.extend(first_rest.unwrap_or_default());
+    let first_rest = first_rest.unwrap_or_default();
+    match &p.non_aggregate_keys {
+        // botocore's `non_aggregate_part`: those members of the first page, null if absent.
+        Some(keys) => out.extend(keys.iter().map(|k| {
+            let v = first_rest
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or(Json::Null, |(_, v)| v.clone());
+            (k.clone(), v)
+        })),
+        None => out.extend(first_rest),
+    }
     let resume = resume.map(|(token, amount)| encode_token(&input_token, token, amount));
     if let Some(token) = &resume {
         out.push(("NextToken".to_owned(), Json::Str(token.clone())));

@@ -28,4 +28,5 @@ mod s3_bad_input;
 mod s3_chunked;
 mod s3_multipart;
 mod s3_versioning;
+mod s3api;
 mod story;
