@@ -88,13 +88,6 @@ for svc in ("sts", "iam", "s3"):
         with open(extras_path) as f:
             for name, extra in json.load(f).get("merge", {}).get("pagination", {}).items():
                 paginators.setdefault(name, {}).update(extra)
-    # Only paginators with one plain token each way are driven (not S3's multi-token
-    # ListObjectVersions/ListMultipartUploads nor ListObjects's `NextMarker || ...`).
-    paginators = {
-        name: p
-        for name, p in paginators.items()
-        if all(isinstance(p.get(k), str) and p[k].isidentifier() for k in ("input_token", "output_token"))
-    }
     with open(os.path.join(HERE, f"{svc}.json"), "w") as f:
         json.dump(compact(service, paginators), f, separators=(",", ":"))
         f.write("\n")

@@ -120,11 +120,12 @@ pub enum Kind {
     Double,
 }
 
-/// A paginator (`paginators-1.json`); tokens are single member names in STS and IAM.
+/// A paginator (`paginators-1.json`): input tokens are member names, output tokens JMESPath
+/// expressions over the page, one or several of each.
 #[derive(Debug, Deserialize)]
 pub struct Paginator {
-    pub input_token: Option<String>,
-    pub output_token: Option<String>,
+    pub input_token: Option<ResultKey>,
+    pub output_token: Option<ResultKey>,
     pub more_results: Option<String>,
     pub limit_key: Option<String>,
     pub result_key: Option<ResultKey>,

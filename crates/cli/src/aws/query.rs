@@ -270,7 +270,13 @@ fn parse_shape(model: &Model, s: &Shape, node: &Element) -> Result<Json, String>
             for (name, r) in &s.members {
                 let xml_name = r.location_name.as_deref().unwrap_or(name);
                 let ms = shape(model, &r.shape)?;
-                if ms.kind == Kind::List && (ms.flattened || r.flattened) {
+                if r.xml_attribute {
+                    // By local name (`xsi:type` → `type`).
+                    let local = xml_name.rsplit(':').next().unwrap_or(xml_name);
+                    if let Some((_, v)) = node.attributes.iter().find(|(n, _)| n == local) {
+                        members.push((name.clone(), Json::Str(v.clone())));
+                    }
+                } else if ms.kind == Kind::List && (ms.flattened || r.flattened) {
                     let items: Vec<&Element> = node.children_named(xml_name).collect();
                     if !items.is_empty() {
                         members.push((name.clone(), list_items(model, ms, &items)?));

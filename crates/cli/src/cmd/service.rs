@@ -441,22 +441,43 @@ pub(super) fn paginate(
     params: &mut serde_json::Map<String, Value>,
     paging: &Paging,
 ) -> Result<output::Answer, CallError> {
-    let input_token = p.input_token.clone().unwrap_or_default();
+    let inputs: Vec<String> = p
+        .input_token
+        .as_ref()
+        .map(|k| k.keys().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    // Output tokens are JMESPath expressions (`NextMarker || Contents[-1].Key`).
+    let outputs: Vec<jmespath::Expression<'static>> = p
+        .output_token
+        .as_ref()
+        .map(|k| k.keys())
+        .unwrap_or_default()
+        .into_iter()
+        .map(jmespath::compile)
+        .collect::<Result<_, _>>()
+        .map_err(|e| CallError::Validation(format!("bad paginator token: {e}")))?;
+    let token_members: Vec<String> = p
+        .output_token
+        .as_ref()
+        .map(|k| k.keys())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| e.split("||").next())
+        .map(|e| e.trim().to_owned())
+        .collect();
     if let (Some(limit), Some(size)) = (&p.limit_key, paging.page_size) {
         params.insert(limit.clone(), size.into());
     }
-    // The token of the page being read (null for the first), and where to start in it.
-    let mut token: Value = Value::Null;
+    // The tokens of the page being read (null for the first), and where to start in it.
+    let mut token: Vec<Value> = vec![Value::Null; inputs.len()];
     let mut skip = 0usize;
     if let Some(start) = &paging.starting_token {
-        let (t, s) = decode_token(start, &input_token)
+        let (t, s) = decode_token(start, &inputs)
             .ok_or_else(|| CallError::Validation(format!("Bad starting token: {start}")))?;
         token = t;
         skip = s;
     }
-    if let Value::String(t) = &token {
-        params.insert(input_token.clone(), t.clone().into());
-    }
+    set_tokens(params, &inputs, &token);
     let result_keys: Vec<String> = p
         .result_key
         .as_ref()
@@ -467,12 +488,24 @@ pub(super) fn paginate(
     let mut pages: Vec<Json> = Vec::new();
     let mut first_rest: Option<Vec<(String, Json)>> = None;
     let mut total = 0usize;
-    let mut resume: Option<(Value, Option<usize>)> = None;
+    let mut resume: Option<(Vec<Value>, Option<usize>)> = None;
     let max_items = paging.max_items.and_then(|m| usize::try_from(m).ok());
     loop {
         let page = call(params)?;
+        let page_value = page.to_value();
+        let mut next: Vec<Value> = Vec::new();
+        for e in &outputs {
+            let found = e
+                .search(page_value.clone())
+                .map_err(|e| CallError::Response(e.to_string()))?;
+            let v = serde_json::to_value(&*found).unwrap_or(Value::Null);
+            next.push(if v == Value::String(String::new()) {
+                Value::Null
+            } else {
+                v
+            });
+        }
         let Json::Object(members) = page else { break };
-        let mut next: Option<String> = None;
         let mut more = p.more_results.is_none();
         let mut rest = Vec::new();
         let mut lists: Vec<(String, Vec<Json>)> = Vec::new();
@@ -481,8 +514,7 @@ pub(super) fn paginate(
                 if let Json::List(items) = v {
                     lists.push((k, items));
                 }
-            } else if Some(&k) == p.output_token.as_ref() {
-                next = v.as_str().filter(|t| !t.is_empty()).map(str::to_owned);
+            } else if token_members.contains(&k) {
             } else if Some(&k) == p.more_results.as_ref() {
                 more = v == Json::Bool(true);
             } else {
@@ -516,13 +548,17 @@ pub(super) fn paginate(
         }
         // The text output prints page by page: the first with the other members.
         let mut text_page: Vec<(String, Json)> = if pages.is_empty() {
-            let mut first = first_rest.clone().unwrap_or_default();
-            for k in p.non_aggregate_keys.iter().flatten() {
-                if !first.iter().any(|(n, _)| n == k) {
-                    first.push((k.clone(), Json::Null));
-                }
+            let rest = first_rest.clone().unwrap_or_default();
+            match &p.non_aggregate_keys {
+                Some(keys) => keys
+                    .iter()
+                    .map(|k| {
+                        let v = rest.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                        (k.clone(), v.unwrap_or(Json::Null))
+                    })
+                    .collect(),
+                None => rest,
             }
-            first
         } else {
             Vec::new()
         };
@@ -544,14 +580,15 @@ pub(super) fn paginate(
             break;
         }
         total += count;
-        let next = next.filter(|_| more);
-        let Some(next) = next else { break };
-        if max_items == Some(total) {
-            resume = Some((Value::String(next), None));
+        if !more || next.iter().all(Value::is_null) {
             break;
         }
-        token = Value::String(next.clone());
-        params.insert(input_token.clone(), next.into());
+        if max_items == Some(total) {
+            resume = Some((next, None));
+            break;
+        }
+        set_tokens(params, &inputs, &next);
+        token = next;
     }
     let mut out: Vec<(String, Json)> = merged
         .into_iter()
@@ -569,7 +606,7 @@ pub(super) fn paginate(
         })),
         None => out.extend(first_rest),
     }
-    let resume = resume.map(|(token, amount)| encode_token(&input_token, token, amount));
+    let resume = resume.map(|(token, amount)| encode_token(&inputs, token, amount));
     if let Some(token) = &resume {
         out.push(("NextToken".to_owned(), Json::Str(token.clone())));
     }
@@ -580,24 +617,39 @@ pub(super) fn paginate(
     })
 }
 
+/// The page's tokens as the input members they go back in (absent when null).
+fn set_tokens(params: &mut serde_json::Map<String, Value>, inputs: &[String], tokens: &[Value]) {
+    for (name, t) in inputs.iter().zip(tokens) {
+        match t {
+            Value::Null => params.remove(name),
+            t => params.insert(name.clone(), t.clone()),
+        };
+    }
+}
+
 /// botocore's `TokenEncoder`: base64 of `json.dumps({INPUT_TOKEN: ..., "boto_truncate_amount": N})`.
-fn encode_token(input_token: &str, token: Value, amount: Option<usize>) -> String {
+fn encode_token(inputs: &[String], tokens: Vec<Value>, amount: Option<usize>) -> String {
     use base64::Engine as _;
     let mut map = serde_json::Map::new();
-    map.insert(input_token.to_owned(), token);
+    for (name, t) in inputs.iter().zip(tokens) {
+        map.insert(name.clone(), t);
+    }
     if let Some(a) = amount {
         map.insert("boto_truncate_amount".to_owned(), a.into());
     }
     base64::engine::general_purpose::STANDARD.encode(crate::python::dumps(&map))
 }
 
-fn decode_token(text: &str, input_token: &str) -> Option<(Value, usize)> {
+fn decode_token(text: &str, inputs: &[String]) -> Option<(Vec<Value>, usize)> {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .ok()?;
     let value: Value = serde_json::from_slice(&bytes).ok()?;
-    let token = value.get(input_token).cloned().unwrap_or(Value::Null);
+    let token = inputs
+        .iter()
+        .map(|i| value.get(i).cloned().unwrap_or(Value::Null))
+        .collect();
     let skip = value
         .get("boto_truncate_amount")
         .and_then(Value::as_u64)

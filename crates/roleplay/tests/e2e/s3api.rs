@@ -354,6 +354,28 @@ fn s3api_prints_what_the_aws_cli_prints() {
         format!("s3api get-bucket-location --bucket same-data {b}"),
         format!("s3api get-bucket-versioning --bucket same-data {b}"),
         format!("s3api get-object-tagging --bucket same-data --key a.txt {b} --output table"),
+        format!("s3api list-objects-v2 --bucket same-data --page-size 1 {b} --output text"),
+        format!(
+            "s3api list-objects-v2 --bucket same-data --prefix b/ --delimiter / {b} --output text"
+        ),
+        format!("s3api list-buckets {b} --output table"),
+        format!("s3api list-object-versions --bucket same-data {b}"),
+        format!("s3api list-objects --bucket same-data {b}"),
+        // Multi-token and expression-token paginators.
+        format!("s3api list-object-versions --bucket same-data --page-size 1 --max-items 2 {b}"),
+        format!("s3api list-objects --bucket same-data --page-size 1 --max-items 2 {b}"),
+        format!("s3api list-objects --bucket same-data --page-size 2 --query Contents[].Key {b}"),
+        format!("s3api head-bucket --bucket same-data {b}"),
+        format!(
+            "s3api get-object --bucket same-data --key a.txt --range bytes=0-5 {out}.range {b}"
+        ),
+        format!("s3api copy-object --bucket same-data --key z --copy-source same-data/nope {b}"),
+        format!("s3api get-bucket-acl --bucket same-data {b}"),
+        format!("s3api get-object-acl --bucket same-data --key a.txt {b}"),
+        format!("s3api get-public-access-block --bucket same-data {b}"),
+        format!("s3api get-bucket-ownership-controls --bucket same-data {b}"),
+        format!("s3api get-bucket-tagging --bucket same-data {b}"),
+        format!("s3api list-multipart-uploads --bucket same-data {b}"),
         format!("s3api head-object --bucket same-data --key b/c.txt {b} --output text"),
         // Writes that answer the same each time.
         format!("s3api put-object --bucket same-data --key a.txt --body {file} {b}"),
