@@ -70,9 +70,9 @@ pub fn run(globals: &Globals, argv: &[String], io: &OsIo) -> i32 {
         match streaming_in.and_then(|(member, flag)| params.remove(&member).map(|v| (flag, v))) {
             Some((flag, Value::String(path))) => match std::fs::read(&path) {
                 Ok(bytes) => Some(bytes),
-                Err(e) => {
+                Err(_) => {
                     return fail(&format!(
-                        "Error parsing parameter '--{flag}': Unable to load paramfile {path}: {e}"
+                        "Error parsing parameter '--{flag}': Blob values must be a path to a file."
                     ));
                 }
             },

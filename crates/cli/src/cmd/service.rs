@@ -88,6 +88,7 @@ pub(super) fn flag_failure(e: FlagError) -> i32 {
             super::EXIT_ERROR
         }
         FlagError::Validation(e) => fail(&CallError::Validation(e)),
+        FlagError::Plain(e) => fail(&e),
     }
 }
 
@@ -108,6 +109,8 @@ pub(super) struct Paging {
 }
 
 pub(super) enum FlagError {
+    /// A message printed as it is (exit 255).
+    Plain(String),
     Usage(String),
     Unknown(String),
     Validation(String),
@@ -325,7 +328,8 @@ fn top_value(
         kind => {
             let v = param_file(name, &one(name, values)?)?;
             match kind {
-                Kind::Integer | Kind::Long => Ok(Value::from(int(name, &v)?)),
+                // Python's `int()` on the text; its complaint is the whole message.
+                Kind::Integer | Kind::Long => scalar(kind, &v).map_err(FlagError::Plain),
                 _ => scalar(kind, &v).map_err(bad),
             }
         }

@@ -386,6 +386,8 @@ fn s3api_prints_what_the_aws_cli_prints() {
         format!("s3api delete-object --bucket same-data --key gone {b}"),
         format!("s3api create-bucket --bucket same-data {b}"),
         format!("s3api put-object --bucket same-data --key x --body {file} --profile a-root"),
+        format!("s3api put-object --bucket same-data --key x --body {file}.nope {b}"),
+        format!("s3api head-object --bucket same-data --key a.txt --part-number x {b}"),
         // Errors: the service's (AccessDenied across accounts, 404 without a body), usage.
         "s3api list-objects-v2 --bucket same-data --profile a-root".to_owned(),
         format!("s3api get-object --bucket same-data --key nope {out}.missing {b}"),
@@ -395,10 +397,12 @@ fn s3api_prints_what_the_aws_cli_prints() {
     ] {
         same(&sb, &call);
     }
-    // Usage errors: argparse's exit status and message (after the program's own usage lines).
+    // Usage errors: the exit status and the message after the program's own usage lines.
     for call in [
         format!("s3api get-object --bucket same-data --key a.txt {b}"),
         format!("s3api get-object-tagging --bucket same-data {b}"),
+        format!("s3api get-object --bucket same-data --key a.txt {out} extra {b}"),
+        format!("s3api list-buckets --bogus 1 {b}"),
     ] {
         let args: Vec<&str> = call.split_whitespace().collect();
         let (ours, theirs) = (sb.roleplay(&args), sb.run("aws", &args, &[]));
