@@ -449,11 +449,13 @@ pub fn parse_error(status: u16, body: &[u8]) -> ServiceError {
 
 fn http_reason(status: u16) -> &'static str {
     match status {
+        304 => "Not Modified",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",
+        412 => "Precondition Failed",
         500 => "Internal Server Error",
         501 => "Not Implemented",
         502 => "Bad Gateway",

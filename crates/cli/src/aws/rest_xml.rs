@@ -103,6 +103,13 @@ pub fn serialize(
                 }
                 v => req.query.push((wire.to_owned(), scalar_text(v))),
             },
+            Some(Location::Header) if shape(model, &r.shape)?.kind == Kind::Timestamp => {
+                let text = scalar_text(value);
+                req.headers.push((
+                    wire.to_ascii_lowercase(),
+                    http_timestamp(&text).unwrap_or(text),
+                ));
+            }
             Some(Location::Header) => match value {
                 Value::Array(items) => req.headers.push((
                     wire.to_ascii_lowercase(),
@@ -151,6 +158,22 @@ pub fn serialize(
     }
     add_checksum(op, map, &mut req)?;
     Ok(req)
+}
+
+/// A timestamp given on the command line (ISO 8601, an HTTP date or epoch seconds) as
+/// botocore sends it in a header: an HTTP date.
+fn http_timestamp(text: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .or_else(|| roleplay_sigv4::parse_http_date(text.trim()))
+        .or_else(|| {
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        })?;
+    Some(roleplay_wire::time::format_http_date(t))
 }
 
 /// botocore's flexible checksums (`when_supported`): a body checksum header for operations

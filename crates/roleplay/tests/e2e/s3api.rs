@@ -377,6 +377,19 @@ fn s3api_prints_what_the_aws_cli_prints() {
         format!("s3api get-bucket-tagging --bucket same-data {b}"),
         format!("s3api list-multipart-uploads --bucket same-data {b}"),
         format!("s3api head-object --bucket same-data --key b/c.txt {b} --output text"),
+        // Conditions: timestamps sent as HTTP dates; 304 and 412 without a body.
+        format!(
+            "s3api head-object --bucket same-data --key a.txt --if-modified-since 2100-01-01T00:00:00Z {b}"
+        ),
+        format!(
+            "s3api head-object --bucket same-data --key a.txt --if-unmodified-since 2000-01-01T00:00:00Z {b}"
+        ),
+        format!(
+            "s3api head-object --bucket same-data --key a.txt --if-modified-since 2000-01-01T00:00:00Z {b}"
+        ),
+        format!(
+            "s3api get-object --bucket same-data --key a.txt --if-none-match \"c91fa94e14cf2fa5474beceff788c0dc\" {out}.304 {b}"
+        ),
         // Writes that answer the same each time.
         format!("s3api put-object --bucket same-data --key a.txt --body {file} {b}"),
         format!(
