@@ -61,6 +61,8 @@ def compact(service, paginators):
                 c[k] = s[k]
         if "xmlNamespace" in s:
             c["xmlNamespace"] = s["xmlNamespace"]["uri"]
+            if "prefix" in s["xmlNamespace"]:
+                c["xmlPrefix"] = s["xmlNamespace"]["prefix"]
         if "members" in s:
             c["members"] = [[mn, ref(mv)] for mn, mv in s["members"].items()]
             if name in inputs:

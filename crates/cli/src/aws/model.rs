@@ -102,6 +102,8 @@ pub struct Shape {
     pub payload: Option<String>,
     pub location_name: Option<String>,
     pub xml_namespace: Option<String>,
+    /// The namespace's prefix (`xsi`), declared as `xmlns:xsi`.
+    pub xml_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

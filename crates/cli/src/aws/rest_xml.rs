@@ -148,9 +148,8 @@ pub fn serialize(
                     .as_deref()
                     .or(s.location_name.as_deref())
                     .unwrap_or(p);
-                let ns = r.xml_namespace.as_deref().or(s.xml_namespace.as_deref());
                 let mut out = String::new();
-                xml_value(model, s, value, root, ns, &mut out)?;
+                xml_value(model, s, value, root, r.xml_namespace.as_deref(), &mut out)?;
                 out.into_bytes()
             }
             _ => scalar_text(value).into_bytes(),
@@ -236,7 +235,8 @@ fn escape(text: &str, out: &mut String) {
     }
 }
 
-/// One value as the XML element `name` (botocore's `_serialize`).
+/// One value as the XML element `name` (botocore's `_serialize`); `ns` is the namespace the
+/// referring member declares.
 fn xml_value(
     model: &Model,
     s: &Shape,
@@ -245,92 +245,95 @@ fn xml_value(
     ns: Option<&str>,
     out: &mut String,
 ) -> Result<(), String> {
-    let open = |out: &mut String| {
-        out.push('<');
-        out.push_str(name);
-        if let Some(ns) = ns {
-            out.push_str(" xmlns=\"");
-            escape(ns, out);
-            out.push('"');
-        }
-        out.push('>');
-    };
+    let bad = || format!("Invalid type for parameter {name}, value: {value}");
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    if let Some(ns) = ns.or(s.xml_namespace.as_deref()) {
+        let key = match &s.xml_prefix {
+            Some(prefix) => format!("xmlns:{prefix}"),
+            None => "xmlns".to_owned(),
+        };
+        attributes.push((key, ns.to_owned()));
+    }
+    let mut inner = String::new();
     match s.kind {
         Kind::Structure => {
             let Value::Object(map) = value else {
-                return Err(format!("Invalid type for parameter {name}, value: {value}"));
+                return Err(bad());
             };
-            open(out);
             for (member, r) in &s.members {
                 let Some(v) = map.get(member) else { continue };
                 let ms = shape(model, &r.shape)?;
                 let element = r.location_name.as_deref().unwrap_or(member);
-                if ms.kind == Kind::List && (ms.flattened || r.flattened) {
+                if r.xml_attribute {
+                    attributes.push((element.to_owned(), scalar_text(v)));
+                } else if ms.kind == Kind::List && (ms.flattened || r.flattened) {
                     let Value::Array(items) = v else {
                         return Err(format!("Invalid type for parameter {member}, value: {v}"));
                     };
                     let es = ms.member.as_ref().ok_or("a list shape without a member")?;
                     let e = shape(model, &es.shape)?;
                     for item in items {
-                        xml_value(model, e, item, element, None, out)?;
+                        xml_value(model, e, item, element, None, &mut inner)?;
                     }
                 } else {
-                    xml_value(model, ms, v, element, r.xml_namespace.as_deref(), out)?;
+                    xml_value(
+                        model,
+                        ms,
+                        v,
+                        element,
+                        r.xml_namespace.as_deref(),
+                        &mut inner,
+                    )?;
                 }
             }
         }
         Kind::List => {
             let Value::Array(items) = value else {
-                return Err(format!("Invalid type for parameter {name}, value: {value}"));
+                return Err(bad());
             };
             let es = s.member.as_ref().ok_or("a list shape without a member")?;
             let e = shape(model, &es.shape)?;
-            open(out);
+            let element = es.location_name.as_deref().unwrap_or("member");
             for item in items {
-                xml_value(
-                    model,
-                    e,
-                    item,
-                    es.location_name.as_deref().unwrap_or("member"),
-                    None,
-                    out,
-                )?;
+                xml_value(model, e, item, element, None, &mut inner)?;
             }
         }
         Kind::Map => {
             let Value::Object(entries) = value else {
-                return Err(format!("Invalid type for parameter {name}, value: {value}"));
+                return Err(bad());
             };
             let (k, v) = (
                 s.key.as_ref().ok_or("a map without a key")?,
                 s.value.as_ref().ok_or("a map without a value")?,
             );
             let vs = shape(model, &v.shape)?;
-            open(out);
+            let key_name = k.location_name.as_deref().unwrap_or("key");
             for (key, val) in entries {
-                out.push_str("<entry><");
-                out.push_str(k.location_name.as_deref().unwrap_or("key"));
-                out.push('>');
-                escape(key, out);
-                out.push_str("</");
-                out.push_str(k.location_name.as_deref().unwrap_or("key"));
-                out.push('>');
-                xml_value(
-                    model,
-                    vs,
-                    val,
-                    v.location_name.as_deref().unwrap_or("value"),
-                    None,
-                    out,
-                )?;
-                out.push_str("</entry>");
+                inner.push_str("<entry><");
+                inner.push_str(key_name);
+                inner.push('>');
+                escape(key, &mut inner);
+                inner.push_str("</");
+                inner.push_str(key_name);
+                inner.push('>');
+                let value_name = v.location_name.as_deref().unwrap_or("value");
+                xml_value(model, vs, val, value_name, None, &mut inner)?;
+                inner.push_str("</entry>");
             }
         }
-        _ => {
-            open(out);
-            escape(&scalar_text(value), out);
-        }
+        _ => escape(&scalar_text(value), &mut inner),
     }
+    out.push('<');
+    out.push_str(name);
+    for (k, v) in &attributes {
+        out.push(' ');
+        out.push_str(k);
+        out.push_str("=\"");
+        escape(v, out);
+        out.push('"');
+    }
+    out.push('>');
+    out.push_str(&inner);
     out.push_str("</");
     out.push_str(name);
     out.push('>');
@@ -604,6 +607,22 @@ mod tests {
         assert_eq!(
             String::from_utf8(req.body).unwrap(),
             "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>x</Key></Object><Object><Key>y</Key></Object><Quiet>true</Quiet></Delete>"
+        );
+    }
+
+    #[test]
+    fn attributes_and_prefixed_namespaces() {
+        let s3 = model::get("s3").unwrap();
+        let req = serialize(
+            s3,
+            "PutBucketAcl",
+            &serde_json::json!({"Bucket": "b", "AccessControlPolicy": {"Grants": [{"Grantee": {"ID": "c", "Type": "CanonicalUser"}, "Permission": "READ"}]}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(req.body).unwrap(),
+            "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><AccessControlList><Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>c</ID></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>"
         );
     }
 

@@ -337,6 +337,54 @@ fn s3api_prints_what_the_aws_cli_prints() {
             "TagSet=[{Key=k,Value=v}]",
         ],
     );
+    // ACLs enabled, then a grant written with XML attributes (the grantee's xsi:type).
+    rp(
+        &sb,
+        &[
+            "put-bucket-ownership-controls",
+            "--bucket",
+            "same-data",
+            "--ownership-controls",
+            "Rules=[{ObjectOwnership=ObjectWriter}]",
+        ],
+    );
+    let owner = rp(
+        &sb,
+        &[
+            "get-bucket-acl",
+            "--bucket",
+            "same-data",
+            "--query",
+            "Owner.ID",
+        ],
+    );
+    let acl = format!(
+        r#"{{"Owner":{{"ID":{owner}}},"Grants":[{{"Grantee":{{"ID":{owner},"Type":"CanonicalUser"}},"Permission":"FULL_CONTROL"}},{{"Grantee":{{"ID":{owner},"Type":"CanonicalUser"}},"Permission":"READ"}}]}}"#
+    );
+    rp(
+        &sb,
+        &[
+            "put-bucket-acl",
+            "--bucket",
+            "same-data",
+            "--access-control-policy",
+            &acl,
+        ],
+    );
+    let grants = rp(
+        &sb,
+        &[
+            "get-bucket-acl",
+            "--bucket",
+            "same-data",
+            "--query",
+            "Grants[].[Grantee.Type,Permission]",
+        ],
+    );
+    assert_eq!(
+        grants,
+        serde_json::json!([["CanonicalUser", "FULL_CONTROL"], ["CanonicalUser", "READ"]])
+    );
     let out = sb.home.path().join("got.txt");
     let out = out.to_str().unwrap();
     for call in [
