@@ -9,8 +9,8 @@
 
 use super::service;
 use super::{Globals, fail, output, usage_error};
-use crate::aws::OsIo;
 use crate::aws::model::{self, Kind};
+use crate::aws::{CallError, OsIo};
 use serde_json::Value;
 
 pub fn run(globals: &Globals, argv: &[String], io: &OsIo) -> i32 {
@@ -83,13 +83,17 @@ pub fn run(globals: &Globals, argv: &[String], io: &OsIo) -> i32 {
         Err(e) => return fail(&e),
     };
     let result = if let Some(path) = &outfile {
-        let mut file = match std::fs::File::create(path) {
-            Ok(f) => f,
-            Err(e) => return fail(&format!("[Errno 2] {e}: '{path}'")),
+        let mut file = Outfile {
+            path: path.clone(),
+            file: None,
         };
         session
             .s3_call(operation, &Value::Object(params), body, Some(&mut file))
-            .map(output::Answer::Single)
+            .and_then(|answer| {
+                file.open()
+                    .map_err(|e| CallError::Response(format!("[Errno 2] {e}: '{path}'")))?;
+                Ok(output::Answer::Single(answer))
+            })
     } else {
         match paginator {
             Some(p) => service::paginate(
@@ -105,12 +109,37 @@ pub fn run(globals: &Globals, argv: &[String], io: &OsIo) -> i32 {
     };
     match result {
         Ok(result) => output::print(&session, globals, operation, without(result, streaming_out)),
-        Err(e) => {
-            if let Some(path) = &outfile {
-                // The aws CLI leaves no file behind when the download fails.
-                let _ = std::fs::remove_file(path);
-            }
-            fail(&e)
+        Err(e) => fail(&e),
+    }
+}
+
+/// The outfile, created only when the answer's body arrives (as the aws CLI, a failed call
+/// leaves an existing file as it was).
+struct Outfile {
+    path: String,
+    file: Option<std::fs::File>,
+}
+
+impl Outfile {
+    fn open(&mut self) -> std::io::Result<&mut std::fs::File> {
+        if self.file.is_none() {
+            self.file = Some(std::fs::File::create(&self.path)?);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("outfile not open"))
+    }
+}
+
+impl std::io::Write for Outfile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.open()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
         }
     }
 }

@@ -88,6 +88,21 @@ fn s3api_operations_work_end_to_end() {
     assert_eq!(got["ContentLength"], 12);
     assert!(got.get("Body").is_none(), "{got}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "hello s3api\n");
+    // A failed download leaves the file as it was.
+    let missing = sb.roleplay(&[
+        "s3api",
+        "get-object",
+        "--bucket",
+        "api-data",
+        "--key",
+        "nope",
+        out.to_str().unwrap(),
+        "--profile",
+        "b-root",
+    ]);
+    assert_eq!(missing.code, 255, "{}", missing.stderr);
+    assert!(missing.stderr.contains("(NoSuchKey)"), "{}", missing.stderr);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "hello s3api\n");
 
     let copied = rp(
         &sb,
@@ -451,7 +466,7 @@ fn s3api_prints_what_the_aws_cli_prints() {
         format!("s3api head-object --bucket same-data --key a.txt --part-number x {b}"),
         // Errors: the service's (AccessDenied across accounts, 404 without a body), usage.
         "s3api list-objects-v2 --bucket same-data --profile a-root".to_owned(),
-        format!("s3api get-object --bucket same-data --key nope {out}.missing {b}"),
+        format!("s3api get-object --bucket same-data --key nope {out} {b}"),
         format!("s3api head-object --bucket same-data --key nope {b}"),
         format!("s3api get-bucket-policy --bucket same-data {b}"),
         format!("s3api head-bucket --bucket nope-bucket {b}"),
