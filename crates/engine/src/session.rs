@@ -176,13 +176,16 @@ impl TokenKey {
     /// Seals an authorization message for `DecodeAuthorizationMessage`.
     pub fn seal_message(&self, plain: &[u8], ids: &dyn IdGen) -> String {
         let raw = seal_bytes(&self.messages, MESSAGE_AAD, plain, ids);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        // '.' for '-': a message starting with '-' reads as an option to the aws CLI.
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(raw)
+            .replace('-', ".")
     }
 
     /// Opens a message sealed by [`TokenKey::seal_message`].
     pub fn open_message(&self, text: &str) -> Option<Vec<u8>> {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text.trim())
+            .decode(text.trim().replace('.', "-"))
             .ok()?;
         open_bytes(&self.messages, MESSAGE_AAD, &raw).ok()
     }
@@ -233,6 +236,18 @@ mod tests {
             source_identity: None,
             mfa_authenticated: false,
             chained: false,
+        }
+    }
+
+    #[test]
+    fn messages_never_read_as_options_and_open_again() {
+        let ids = SeededIdGen::new(3);
+        let (_, key) = TokenKey::generate(&ids);
+        // One message in 64 would start with '-' in plain base64url.
+        for _ in 0..512 {
+            let m = key.seal_message(b"why", &ids);
+            assert!(!m.starts_with('-'), "{m}");
+            assert_eq!(key.open_message(&m).as_deref(), Some(&b"why"[..]));
         }
     }
 

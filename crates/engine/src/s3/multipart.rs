@@ -110,7 +110,10 @@ impl Engine {
             .map_err(|_| S3Error::internal())?;
         let mut raw = [0u8; 48];
         self.ids.fill(&mut raw);
-        let upload_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        // '.' for '-': an id starting with '-' reads as an option to the aws CLI.
+        let upload_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(raw)
+            .replace('-', ".");
         self.store.write(|tx| {
             let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);

@@ -14,6 +14,7 @@ mod common;
 mod decisions;
 mod groups;
 mod oidc;
+mod s3;
 mod scenario_props;
 mod simulate;
 mod tags;
