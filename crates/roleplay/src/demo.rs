@@ -281,9 +281,16 @@ impl Demo<'_> {
         }
         say(
             "The role's only policy allows s3:*, nothing in IAM: no identity-based policy allows\n\
-             the action, so it is denied. Every decision is logged; `roleplay explain REQUEST_ID`\n\
-             shows the full evaluation of any request against a running server.",
+             the action, so it is denied. Every decision is logged; the server's explanation of\n\
+             this one (`roleplay explain REQUEST_ID` prints the same for any request):\n",
         );
+        let explained = self
+            .session("accountb")?
+            .get(&format!(
+                "{url}/_roleplay/decisions?action=iam:CreateUser&decision=Deny&limit=1&format=text"
+            ))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        say(&indent(&String::from_utf8_lossy(&explained.body)));
 
         say(
             "\nTry it yourself: `roleplay serve` prints these profiles for ~/.aws; then run the same\ncommands with `roleplay` or `aws`.",

@@ -664,6 +664,9 @@ fn the_demo_walks_the_how_to_in_process() {
         "         22 reports/hello.txt",
         "An error occurred (AccessDenied) when calling the CreateUser operation: User: arn:aws:sts::345345345345:assumed-role/accounta/",
         "because no identity-based policy allows the iam:CreateUser action",
+        // The denial's trace from the decision log.
+        "    Decision: ImplicitDeny, decided by the identity-based policies",
+        "        - #0 (Allow): Action does not include iam:CreateUser",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
