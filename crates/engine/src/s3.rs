@@ -214,6 +214,22 @@ impl Engine {
         self.s3_decide(tx, id, action, resource, bucket, None, ctx)
     }
 
+    /// The bucket `name`, once `action` on `resource` is allowed: a missing bucket is
+    /// NoSuchBucket before any authorization.
+    pub(crate) fn authorized_bucket(
+        &self,
+        tx: &dyn ReadTx,
+        id: Option<&Identity>,
+        name: &str,
+        action: &str,
+        resource: &str,
+        ctx: &RequestContext,
+    ) -> Result<Bucket, S3Error> {
+        let bucket = self.bucket(tx, name)?;
+        self.s3_check(tx, id, action, resource, Some(&bucket), ctx)?;
+        Ok(bucket)
+    }
+
     fn bucket(&self, tx: &dyn ReadTx, name: &str) -> Result<Bucket, S3Error> {
         tx.get_bucket(name)?
             .ok_or_else(|| S3Error::no_such_bucket(name))
@@ -281,10 +297,8 @@ impl Engine {
         action: &str,
     ) -> Result<Bucket, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(tx, id, action, &bucket_arn(name), Some(&bucket), &ctx)?;
-            Ok(bucket)
+            self.authorized_bucket(tx, id, name, action, &bucket_arn(name), &ctx)
         })
     }
 
@@ -296,14 +310,13 @@ impl Engine {
         name: &str,
     ) -> Result<(), S3Error> {
         self.store.write(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.context(id, info);
-            self.s3_check(
+            self.authorized_bucket(
                 tx,
                 Some(id),
+                name,
                 "s3:DeleteBucket",
                 &bucket_arn(name),
-                Some(&bucket),
                 &ctx,
             )?;
             tx.delete_bucket(name).map_err(|e| match e {
@@ -415,7 +428,6 @@ impl Engine {
         input: &ListInput,
     ) -> Result<ObjectListing, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.listing_context(
                 id,
                 info,
@@ -423,14 +435,7 @@ impl Engine {
                 input.delimiter.as_deref(),
                 input.max_keys,
             );
-            self.s3_check(
-                tx,
-                id,
-                "s3:ListBucket",
-                &bucket_arn(name),
-                Some(&bucket),
-                &ctx,
-            )?;
+            self.authorized_bucket(tx, id, name, "s3:ListBucket", &bucket_arn(name), &ctx)?;
             Ok(tx.list_objects(
                 name,
                 &ObjectQuery {
@@ -452,16 +457,9 @@ impl Engine {
         key: &str,
     ) -> Result<Bucket, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(
-                tx,
-                id,
-                "s3:PutObject",
-                &object_arn(name, key),
-                Some(&bucket),
-                &ctx,
-            )?;
+            let bucket =
+                self.authorized_bucket(tx, id, name, "s3:PutObject", &object_arn(name, key), &ctx)?;
             Ok(bucket)
         })
     }
@@ -615,14 +613,13 @@ impl Engine {
         let mut ids = [0u8; 16];
         self.ids.fill(&mut ids);
         self.store.write(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(
+            let bucket = self.authorized_bucket(
                 tx,
                 id,
+                name,
                 "s3:DeleteObject",
                 &object_arn(name, key),
-                Some(&bucket),
                 &ctx,
             )?;
             match bucket.versioning {

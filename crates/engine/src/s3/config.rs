@@ -180,7 +180,6 @@ impl Engine {
         query: &VersionQuery,
     ) -> Result<VersionListing, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.listing_context(
                 id,
                 info,
@@ -188,12 +187,12 @@ impl Engine {
                 query.delimiter.as_deref(),
                 query.max_keys,
             );
-            self.s3_check(
+            self.authorized_bucket(
                 tx,
                 id,
+                name,
                 "s3:ListBucketVersions",
                 &bucket_arn(name),
-                Some(&bucket),
                 &ctx,
             )?;
             Ok(tx.list_object_versions(name, query)?)
@@ -609,16 +608,9 @@ impl Engine {
         name: &str,
     ) -> Result<AclView, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(
-                tx,
-                id,
-                "s3:GetBucketAcl",
-                &bucket_arn(name),
-                Some(&bucket),
-                &ctx,
-            )?;
+            let bucket =
+                self.authorized_bucket(tx, id, name, "s3:GetBucketAcl", &bucket_arn(name), &ctx)?;
             self.acl_view(tx, bucket.acl.as_deref(), &bucket.owner)
         })
     }

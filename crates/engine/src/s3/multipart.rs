@@ -336,14 +336,13 @@ impl Engine {
         query: &UploadQuery,
     ) -> Result<UploadListing, S3Error> {
         self.store.read(|tx| {
-            let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
-            self.s3_check(
+            self.authorized_bucket(
                 tx,
                 id,
+                name,
                 "s3:ListBucketMultipartUploads",
                 &bucket_arn(name),
-                Some(&bucket),
                 &ctx,
             )?;
             Ok(tx.list_uploads(name, query)?)
