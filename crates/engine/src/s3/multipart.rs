@@ -110,10 +110,18 @@ impl Engine {
             .map_err(|_| S3Error::internal())?;
         let mut raw = [0u8; 48];
         self.ids.fill(&mut raw);
-        // '.' for '-': an id starting with '-' reads as an option to the aws CLI.
-        let upload_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(raw)
-            .replace('-', ".");
+        // Base64url, but never starting with '-': the aws CLI would read such an id as an
+        // option. The first character comes from the first random byte, alphanumeric.
+        const FIRST: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let (head, rest) = raw.split_at(1);
+        let first = head
+            .first()
+            .and_then(|b| FIRST.get(usize::from(*b) % FIRST.len()))
+            .map_or('A', |b| char::from(*b));
+        let upload_id = format!(
+            "{first}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rest)
+        );
         self.store.write(|tx| {
             let bucket = self.bucket(tx, name)?;
             let ctx = self.s3_context(id, info);
