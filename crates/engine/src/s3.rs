@@ -464,13 +464,13 @@ impl Engine {
         })
     }
 
-    /// Commits an object whose body is already durable in the blob store. Returns the
-    /// version and the blobs it replaced (to delete after).
+    /// An object version to commit: its body already durable in the blob store (or
+    /// inline in `body`), what the bucket decides left to the commit.
     #[allow(
         clippy::too_many_arguments,
         reason = "one value per S3 object attribute"
     )]
-    pub fn commit_object(
+    pub fn new_object(
         &self,
         id: Option<&Identity>,
         info: &RequestInfo,
@@ -479,47 +479,35 @@ impl Engine {
         body: Segment,
         etag: String,
         meta: ObjectMeta,
-    ) -> Result<(ObjectVersion, Vec<BlobId>), S3Error> {
+    ) -> NewObject {
         let mut ids = [0u8; 16];
         self.ids.fill(&mut ids);
-        self.store.write(|tx| {
-            let bucket = self.bucket(tx, name)?;
-            let version_id = match bucket.versioning {
-                Versioning::Enabled => hex_of(&ids),
-                _ => NULL_VERSION.to_owned(),
-            };
-            let owner = match (bucket.ownership, id) {
-                (ObjectOwnership::ObjectWriter, Some(id)) => id.account.clone(),
-                _ => bucket.owner.clone(),
-            };
-            let version = ObjectVersion {
-                bucket: name.to_owned(),
-                key: key.to_owned(),
-                version_id,
-                is_latest: true,
-                delete_marker: false,
-                size: body.size,
-                etag: etag.clone(),
-                last_modified: info.now,
-                headers: meta.headers.clone(),
-                metadata: meta.metadata.clone(),
-                checksums: meta.checksums.clone(),
-                tags: meta.tags.clone(),
-                owner,
-                storage_class: "STANDARD".to_owned(),
-                acl: None,
-                parts_count: None,
-                body: vec![body.clone()],
-            };
-            let released = tx.put_object_version(&version).map_err(|e| match e {
-                WriteError::NotFound(_) => S3Error::no_such_bucket(name),
-                other => {
-                    let _ = write_error(other);
-                    S3Error::internal()
-                }
-            })?;
-            Ok((version, released))
-        })
+        NewObject {
+            writer: id.map(|id| id.account.clone()),
+            version_id: hex_of(&ids),
+            now: info.now,
+            name: name.to_owned(),
+            key: key.to_owned(),
+            body,
+            etag,
+            meta,
+        }
+    }
+
+    /// Commits an object. Returns the version and the blobs it replaced (to delete after).
+    pub fn commit_object(&self, new: &NewObject) -> Result<(ObjectVersion, Vec<BlobId>), S3Error> {
+        self.store.write(|tx| put_new_object(tx, new))
+    }
+
+    /// [`Engine::commit_object`] queued on the store's writer: `done` gets the outcome once
+    /// the version is durable. Nothing waits meanwhile, so many commits share one sync.
+    pub fn commit_object_then(
+        &self,
+        new: NewObject,
+        done: impl FnOnce(Result<(ObjectVersion, Vec<BlobId>), S3Error>) + Send + 'static,
+    ) {
+        self.store
+            .write_then(move |tx| put_new_object(tx, &new), done);
     }
 
     /// `GetObject` / `HeadObject`: the version to serve. A missing key is `NoSuchKey` only
@@ -663,4 +651,67 @@ pub(crate) fn new_bucket(
         acl: None,
         public_access_block: None,
     }
+}
+
+/// An object version to write, with what its bucket decides left open
+/// ([`Engine::new_object`]).
+#[derive(Debug)]
+pub struct NewObject {
+    /// The writer's account (`None`: anonymous).
+    writer: Option<AccountId>,
+    /// The version id if the bucket is versioned.
+    version_id: String,
+    now: time::OffsetDateTime,
+    name: String,
+    key: String,
+    body: Segment,
+    etag: String,
+    meta: ObjectMeta,
+}
+
+/// Writes `new` as its bucket's versioning and ownership say.
+fn put_new_object(
+    tx: &mut dyn roleplay_store::WriteTx,
+    new: &NewObject,
+) -> Result<(ObjectVersion, Vec<BlobId>), S3Error> {
+    let name = new.name.as_str();
+    let bucket = tx
+        .get_bucket(name)?
+        .ok_or_else(|| S3Error::no_such_bucket(name))?;
+    let version_id = match bucket.versioning {
+        Versioning::Enabled => new.version_id.clone(),
+        _ => NULL_VERSION.to_owned(),
+    };
+    let owner = match (bucket.ownership, &new.writer) {
+        (ObjectOwnership::ObjectWriter, Some(account)) => account.clone(),
+        _ => bucket.owner.clone(),
+    };
+    let meta = &new.meta;
+    let version = ObjectVersion {
+        bucket: name.to_owned(),
+        key: new.key.clone(),
+        version_id,
+        is_latest: true,
+        delete_marker: false,
+        size: new.body.size,
+        etag: new.etag.clone(),
+        last_modified: new.now,
+        headers: meta.headers.clone(),
+        metadata: meta.metadata.clone(),
+        checksums: meta.checksums.clone(),
+        tags: meta.tags.clone(),
+        owner,
+        storage_class: "STANDARD".to_owned(),
+        acl: None,
+        parts_count: None,
+        body: vec![new.body.clone()],
+    };
+    let released = tx.put_object_version(&version).map_err(|e| match e {
+        WriteError::NotFound(_) => S3Error::no_such_bucket(name),
+        other => {
+            let _ = write_error(other);
+            S3Error::internal()
+        }
+    })?;
+    Ok((version, released))
 }

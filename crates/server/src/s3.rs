@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use roleplay_engine::s3::{ListInput, ObjectMeta, S3Error, canonical_id};
 use roleplay_engine::{ApiError, ErrorCode, Identity, RequestInfo};
 use roleplay_sigv4::{RequestView, SigV4Error, SigningSettings, Verified, parse, verify};
-use roleplay_store::{CommittedBlob, ObjectVersion};
+use roleplay_store::{CommittedBlob, ObjectVersion, Segment};
 use roleplay_wire::s3_route::{RouteError, S3Op, route};
 use roleplay_wire::xml::XmlWriter;
 use std::io::{Read, Seek, SeekFrom};
@@ -877,6 +877,20 @@ fn get_response(
     if head {
         return Ok(r);
     }
+    if let [
+        Segment {
+            inline: Some(bytes),
+            ..
+        },
+    ] = o.body.as_slice()
+    {
+        // A small body came with the version: no reader, no copy.
+        let range = usize::try_from(start).unwrap_or(usize::MAX)
+            ..usize::try_from(end).unwrap_or(usize::MAX);
+        let slice = bytes.get(range.clone()).map(|_| bytes.slice(range));
+        *r.body_mut() = Body::from(slice.ok_or_else(internal)?);
+        return Ok(r);
+    }
     let mut reader = blobs.open_body(&o.body).map_err(|_| internal())?;
     if start > 0 {
         reader
@@ -1030,26 +1044,26 @@ async fn put_object(
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
     let segment = blob.segment();
+    let new = engine.new_object(
+        id.as_ref(),
+        &info,
+        &bucket_s,
+        &key_s,
+        segment,
+        etag.clone(),
+        meta,
+    );
     let committed = if blobs.is_memory() {
         // Bodies in memory go with a store in memory (`serve --in-memory`): nothing syncs,
-        // so the commit costs less than a hand-off to the blocking pool.
-        engine.commit_object(
-            id.as_ref(),
-            &info,
-            &bucket_s,
-            &key_s,
-            segment,
-            etag.clone(),
-            meta,
-        )
+        // so the commit costs less than a hand-off.
+        engine.commit_object(&new)
     } else {
-        let engine = engine.clone();
-        let etag = etag.clone();
-        tokio::task::spawn_blocking(move || {
-            engine.commit_object(id.as_ref(), &info, &bucket_s, &key_s, segment, etag, meta)
-        })
-        .await
-        .map_err(|_| internal())?
+        // Queued on the store's writer, which commits a burst of them with one sync.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        engine.commit_object_then(new, move |outcome| {
+            let _ = tx.send(outcome);
+        });
+        rx.await.map_err(|_| internal())?
     };
     let (version, released) = match committed {
         Ok(v) => v,

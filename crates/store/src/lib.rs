@@ -67,5 +67,6 @@ pub use s3::{
 };
 pub use sqlite::{DB_FILE, SqliteStore};
 pub use transaction::{
-    ListQuery, Page, PolicyFilter, PolicyListScope, ReadTx, Store, StoreExt, WriteTx,
+    ListQuery, Page, PolicyFilter, PolicyListScope, ReadTx, Store, StoreExt, WriteDone, WriteJob,
+    WriteTx,
 };

@@ -63,6 +63,9 @@ pub struct Segment {
     pub blob: BlobId,
     /// Its length in bytes.
     pub size: u64,
+    /// The bytes themselves for a small blob, kept in the store's own records rather than a
+    /// file of its own (see [`crate::blob::INLINE_MAX`]); `None` for a blob in the blob store.
+    pub inline: Option<bytes::Bytes>,
 }
 
 /// A bucket's versioning state.
@@ -364,6 +367,8 @@ pub struct Part {
     pub checksum: Option<String>,
     /// The blob holding it.
     pub blob: BlobId,
+    /// The bytes themselves for a small part, as [`Segment::inline`].
+    pub inline: Option<bytes::Bytes>,
     /// When it was uploaded.
     pub last_modified: OffsetDateTime,
 }

@@ -41,7 +41,25 @@ pub trait Store: Send + Sync {
     /// belongs to, which policies apply) are valid while it stays the same: read it before
     /// reading the state a cache entry is built from.
     fn iam_generation(&self) -> u64;
+
+    /// Queues `job` as a write transaction of its own, like [`Store::write_tx`] but without
+    /// blocking the caller: `done` is called with the outcome once the changes are durable
+    /// (or have failed). A store with a writer of its own runs queued jobs back to back and
+    /// commits them together; by default the job runs here and now.
+    fn write_queued(&self, job: WriteJob, done: WriteDone) {
+        let mut job = Some(job);
+        let result = self.write_tx(&mut |tx| match job.take() {
+            Some(job) => job(tx),
+            None => Err(StoreError::Aborted),
+        });
+        done(result);
+    }
 }
+
+/// A write transaction's body for [`Store::write_queued`].
+pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), StoreError> + Send>;
+/// Told the outcome of a queued write: `Ok` once it is durable.
+pub type WriteDone = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// Transactions that return a value and the caller's own error type.
 pub trait StoreExt: Store {
@@ -63,6 +81,34 @@ pub trait StoreExt: Store {
         let mut out = None;
         let run = self.write_tx(&mut |tx| capture(f(tx), &mut out));
         finish(run, out)
+    }
+
+    /// Queues `f` as a write transaction ([`Store::write_queued`]); `done` gets what it
+    /// returned once that is durable, or the error.
+    fn write_then<T: Send + 'static, E: From<StoreError> + Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+        done: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) {
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let filled = std::sync::Arc::clone(&slot);
+        self.write_queued(
+            Box::new(move |tx| {
+                let mut out = None;
+                let run = capture(f(tx), &mut out);
+                *filled
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
+                run
+            }),
+            Box::new(move |run| {
+                let out = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                done(finish(run, out));
+            }),
+        );
     }
 }
 

@@ -278,6 +278,7 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
         etag: blob.etag(),
         checksum: part_checksum,
         blob: blob.id.clone(),
+        inline: blob.inline.clone(),
         last_modified: req.info.now,
     };
     let committed = {

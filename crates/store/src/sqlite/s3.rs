@@ -15,7 +15,7 @@ use crate::s3::{
 use roleplay_types::AccountId;
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, params};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A version row without its body, with its row id.
 type VersionRow = (i64, ObjectVersion);
@@ -61,6 +61,13 @@ fn blob_at(r: &Row<'_>, column: usize) -> rusqlite::Result<BlobId> {
         .as_str()?
         .parse()
         .map_err(|e| conversion(column, e))
+}
+
+/// A segment's or part's inline body; NULL for one in the blob store.
+fn inline_at(r: &Row<'_>, column: usize) -> rusqlite::Result<Option<bytes::Bytes>> {
+    Ok(r.get_ref(column)?
+        .as_blob_or_null()?
+        .map(bytes::Bytes::copy_from_slice))
 }
 
 fn invalid(column: usize, what: String) -> rusqlite::Error {
@@ -205,6 +212,7 @@ fn part_row(r: &Row<'_>) -> rusqlite::Result<Part> {
         etag: r.get(2)?,
         checksum: r.get(3)?,
         blob: blob_at(r, 4)?,
+        inline: None,
         last_modified: time_at(r, 5)?,
     })
 }
@@ -248,14 +256,24 @@ fn start(prefix: &str, delimiter: Option<&str>, marker: Option<&str>) -> Positio
 impl SqliteTx<'_> {
     fn segments(&self, object: i64) -> rusqlite::Result<Vec<Segment>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT blob, size FROM object_segments WHERE object = ?1 ORDER BY seq",
+            "SELECT blob, size, data FROM object_segments WHERE object = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([object], |r| {
             Ok(Segment {
                 blob: blob_at(r, 0)?,
                 size: u64_at(r, 1)?,
+                inline: inline_at(r, 2)?,
             })
         })?;
+        rows.collect()
+    }
+
+    /// The blobs of a version's body that are in the blob store (not inline).
+    fn stored_blobs(&self, object: i64) -> rusqlite::Result<Vec<BlobId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT blob FROM object_segments WHERE object = ?1 AND data IS NULL",
+        )?;
+        let rows = stmt.query_map([object], |r| blob_at(r, 0))?;
         rows.collect()
     }
 
@@ -323,28 +341,8 @@ impl SqliteTx<'_> {
 
     /// The walk shared by both object listings. Returns the entries (with the row id of
     /// items) and whether more follow.
-    /// The bodies of many versions in one query, by version row id.
-    fn segments_of(&self, ids: &[i64]) -> rusqlite::Result<HashMap<i64, Vec<Segment>>> {
-        let mut out: HashMap<i64, Vec<Segment>> = HashMap::with_capacity(ids.len());
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        let list = serde_json::to_string(ids).unwrap_or_default();
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT object, blob, size FROM object_segments \
-             WHERE object IN (SELECT value FROM json_each(?1)) ORDER BY object, seq",
-        )?;
-        let mut rows = stmt.query([list])?;
-        while let Some(r) = rows.next()? {
-            out.entry(r.get(0)?).or_default().push(Segment {
-                blob: blob_at(r, 1)?,
-                size: u64_at(r, 2)?,
-            });
-        }
-        Ok(out)
-    }
-
-    /// A page of versions from `pos` on, with their bodies (one query for all of them).
+    /// A page of versions from `pos` on. Listings carry no bodies: nothing reads a listed
+    /// version's bytes, and a small body is stored inline with its segment.
     fn walk(
         &self,
         bucket: &str,
@@ -355,21 +353,10 @@ impl SqliteTx<'_> {
         max: usize,
     ) -> Result<(Vec<ListEntry<ObjectVersion>>, bool), StoreError> {
         let (rows, truncated) = self.walk_rows(bucket, prefix, delimiter, pos, latest, max)?;
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter_map(|e| match e {
-                ListEntry::Item((id, _)) => Some(*id),
-                ListEntry::CommonPrefix(_) => None,
-            })
-            .collect();
-        let mut bodies = self.segments_of(&ids)?;
         let entries = rows
             .into_iter()
             .map(|e| match e {
-                ListEntry::Item((id, mut version)) => {
-                    version.body = bodies.remove(&id).unwrap_or_default();
-                    ListEntry::Item(version)
-                }
+                ListEntry::Item((_, version)) => ListEntry::Item(version),
                 ListEntry::CommonPrefix(p) => ListEntry::CommonPrefix(p),
             })
             .collect();
@@ -747,7 +734,7 @@ impl SqliteTx<'_> {
             .query_row([&v.bucket, &v.key, &v.version_id], |r| r.get(0))
             .optional()?;
         if let Some(id) = old {
-            dropped.extend(self.segments(id)?.into_iter().map(|s| s.blob));
+            dropped.extend(self.stored_blobs(id)?);
             self.conn
                 .prepare_cached("DELETE FROM object_versions WHERE id = ?1")?
                 .execute([id])?;
@@ -788,14 +775,16 @@ impl SqliteTx<'_> {
                 |r| r.get(0),
             )?;
         let mut insert = self.conn.prepare_cached(
-            "INSERT INTO object_segments (object, seq, blob, size) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO object_segments (object, seq, blob, size, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for (seq, segment) in (0i64..).zip(&v.body) {
             insert.execute(params![
                 id,
                 seq,
                 segment.blob.as_str(),
-                size_value(segment.size)?
+                size_value(segment.size)?,
+                segment.inline.as_deref(),
             ])?;
         }
         Ok(dropped)
@@ -850,7 +839,7 @@ impl SqliteTx<'_> {
                 .query_row([bucket, key, version_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let (id, was_latest) = found.ok_or(WriteError::NotFound(Entity::Object))?;
-            let dropped: Vec<BlobId> = tx.segments(id)?.into_iter().map(|s| s.blob).collect();
+            let dropped = tx.stored_blobs(id)?;
             tx.conn
                 .prepare_cached("DELETE FROM object_versions WHERE id = ?1")?
                 .execute([id])?;
@@ -905,11 +894,30 @@ impl SqliteTx<'_> {
             .ok_or(WriteError::NotFound(Entity::MultipartUpload))
     }
 
-    fn part_blobs(&self, upload: i64) -> rusqlite::Result<Vec<(u32, BlobId, u64)>> {
+    /// An upload's parts as the segments they would be in a body, by number.
+    fn part_segments(&self, upload: i64) -> rusqlite::Result<BTreeMap<u32, Segment>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT number, blob, size FROM parts WHERE upload = ?1")?;
-        let rows = stmt.query_map([upload], |r| Ok((r.get(0)?, blob_at(r, 1)?, u64_at(r, 2)?)))?;
+            .prepare_cached("SELECT number, blob, size, data FROM parts WHERE upload = ?1")?;
+        let rows = stmt.query_map([upload], |r| {
+            Ok((
+                r.get(0)?,
+                Segment {
+                    blob: blob_at(r, 1)?,
+                    size: u64_at(r, 2)?,
+                    inline: inline_at(r, 3)?,
+                },
+            ))
+        })?;
+        rows.collect()
+    }
+
+    /// The blobs of an upload's parts that are in the blob store (not inline).
+    fn part_blobs(&self, upload: i64) -> rusqlite::Result<Vec<BlobId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT blob FROM parts WHERE upload = ?1 AND data IS NULL")?;
+        let rows = stmt.query_map([upload], |r| blob_at(r, 0))?;
         rows.collect()
     }
 
@@ -923,16 +931,19 @@ impl SqliteTx<'_> {
             let upload = tx.upload_id_row(bucket, upload_id)?;
             let old: Option<BlobId> = tx
                 .conn
-                .prepare_cached("SELECT blob FROM parts WHERE upload = ?1 AND number = ?2")?
+                .prepare_cached(
+                    "SELECT blob FROM parts WHERE upload = ?1 AND number = ?2 AND data IS NULL",
+                )?
                 .query_row(params![upload, p.number], |r| blob_at(r, 0))
                 .optional()?;
             tx.conn
                 .prepare_cached(
-                    "INSERT INTO parts (upload, number, size, etag, checksum, blob, last_modified) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (upload, number) DO UPDATE \
-                     SET size = excluded.size, etag = excluded.etag, \
+                    "INSERT INTO parts \
+                     (upload, number, size, etag, checksum, blob, last_modified, data) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (upload, number) \
+                     DO UPDATE SET size = excluded.size, etag = excluded.etag, \
                      checksum = excluded.checksum, blob = excluded.blob, \
-                     last_modified = excluded.last_modified",
+                     last_modified = excluded.last_modified, data = excluded.data",
                 )?
                 .execute(params![
                     upload,
@@ -942,6 +953,7 @@ impl SqliteTx<'_> {
                     p.checksum,
                     p.blob.as_str(),
                     millis(p.last_modified),
+                    p.inline.as_deref(),
                 ])?;
             Ok(tx.released(old.into_iter().collect())?)
         })
@@ -960,18 +972,15 @@ impl SqliteTx<'_> {
                 .conn
                 .prepare_cached("SELECT key FROM uploads WHERE id = ?1")?
                 .query_row([upload], |r| r.get(0))?;
-            let parts: BTreeMap<u32, (BlobId, u64)> = tx
-                .part_blobs(upload)?
-                .into_iter()
-                .map(|(n, blob, size)| (n, (blob, size)))
-                .collect();
+            let parts = tx.part_segments(upload)?;
             let mut body = Vec::with_capacity(numbers.len());
             for n in numbers {
-                let (blob, size) = parts.get(n).ok_or(WriteError::NotFound(Entity::Part))?;
-                body.push(Segment {
-                    blob: blob.clone(),
-                    size: *size,
-                });
+                body.push(
+                    parts
+                        .get(n)
+                        .cloned()
+                        .ok_or(WriteError::NotFound(Entity::Part))?,
+                );
             }
             let mut version = object.clone();
             version.bucket = bucket.to_owned();
@@ -984,7 +993,13 @@ impl SqliteTx<'_> {
                 .prepare_cached("DELETE FROM uploads WHERE id = ?1")?
                 .execute([upload])?;
             let mut dropped = tx.insert_object_version(&version)?;
-            dropped.extend(parts.into_values().map(|(blob, _)| blob));
+            // Parts not in the body; an inline one goes with its row.
+            dropped.extend(
+                parts
+                    .into_values()
+                    .filter(|s| s.inline.is_none())
+                    .map(|s| s.blob),
+            );
             Ok(tx.released(dropped)?)
         })
     }
@@ -996,11 +1011,7 @@ impl SqliteTx<'_> {
     ) -> Result<Vec<BlobId>, WriteError> {
         self.atomic(|tx| {
             let upload = tx.upload_id_row(bucket, upload_id)?;
-            let blobs = tx
-                .part_blobs(upload)?
-                .into_iter()
-                .map(|(_, b, _)| b)
-                .collect();
+            let blobs = tx.part_blobs(upload)?;
             tx.conn
                 .prepare_cached("DELETE FROM uploads WHERE id = ?1")?
                 .execute([upload])?;

@@ -12,6 +12,9 @@
 //! Migration 2 adds S3: buckets (one global namespace of names), object versions with the
 //! blobs of their bodies, and multipart uploads with their parts. Object keys are `TEXT`
 //! compared with the default `BINARY` collation, which is binary UTF-8 order as S3 lists.
+//!
+//! Migration 3 lets a segment or a part hold a small body itself (`data`, NULL for a body in
+//! the blob store), so a small object is written by the same commit as its metadata.
 
 use crate::error::StoreError;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
@@ -20,7 +23,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// Every migration in order; append new ones, never edit applied ones.
-const MIGRATIONS: &[Migration] = &[v1, v2];
+const MIGRATIONS: &[Migration] = &[v1, v2, v3];
 
 /// The schema version this build writes.
 pub(super) fn supported_version() -> i64 {
@@ -290,3 +293,10 @@ CREATE TABLE parts (
 );
 CREATE INDEX parts_blob ON parts (blob);
 ";
+
+fn v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE object_segments ADD COLUMN data BLOB;
+         ALTER TABLE parts ADD COLUMN data BLOB;",
+    )
+}

@@ -17,6 +17,7 @@ pub fn conformance(store: &dyn Store) {
     objects(store);
     versions(store);
     multipart(store);
+    inline_bodies(store);
     upload_listings(store);
     object_listings(store);
     version_listings(store);
@@ -33,6 +34,7 @@ pub fn segment(n: u64, size: u64) -> Segment {
     Segment {
         blob: blob(n),
         size,
+        inline: None,
     }
 }
 
@@ -121,6 +123,7 @@ fn part(number: u32, n: u64, size: u64) -> Part {
         etag: format!("\"part-{n}\""),
         checksum: Some(format!("c{n}")),
         blob: blob(n),
+        inline: None,
         last_modified: at(30),
     }
 }
@@ -620,6 +623,114 @@ pub fn multipart(store: &dyn Store) {
     assert_err(
         write(store, |tx| tx.abort_upload(bkt, "mpu-2")),
         "NotFound(MultipartUpload)",
+    );
+}
+
+/// Small bodies kept in the store: read back whole, carried from parts into a completed
+/// body, and never reported as released blobs (their bytes go with their rows).
+pub fn inline_bodies(store: &dyn Store) {
+    let a = new_account(store, 100_000_000_209);
+    let bkt = "conf-inline";
+    new_bucket(store, bkt, &a, Versioning::Unversioned);
+    let inline = |n: u64, bytes: &'static [u8]| Segment {
+        inline: Some(bytes::Bytes::from_static(bytes)),
+        ..segment(n, bytes.len() as u64)
+    };
+    let mut small = object(bkt, "small", NULL_VERSION, 0, 5);
+    small.body = vec![inline(801, b"hello")];
+    assert_eq!(put(store, &small), Vec::<BlobId>::new());
+    let got = get(store, bkt, "small", None).unwrap();
+    assert_eq!(got.body, small.body, "the bytes come back with the segment");
+    let mut empty = object(bkt, "empty", NULL_VERSION, 0, 0);
+    empty.body = vec![inline(802, b"")];
+    put(store, &empty);
+    assert_eq!(get(store, bkt, "empty", None).unwrap().body, empty.body);
+    // Listings carry no bodies.
+    let q = ObjectQuery {
+        max_keys: 10,
+        ..ObjectQuery::default()
+    };
+    let listing = read(store, |tx| tx.list_objects(bkt, &q));
+    assert_eq!(listing.entries.len(), 2);
+    assert!(listing.entries.iter().all(|e| match e {
+        ListEntry::Item(v) => v.body.is_empty(),
+        ListEntry::CommonPrefix(_) => false,
+    }));
+    // Replacing an inline body with a stored one and back: only stored blobs are released.
+    let stored = object(bkt, "small", NULL_VERSION, 803, 7);
+    assert_eq!(put(store, &stored), Vec::<BlobId>::new());
+    assert_eq!(put(store, &small), [blob(803)]);
+    assert!(!read(store, |tx| tx.blob_in_use(&blob(803))));
+    assert_eq!(
+        write(store, |tx| tx.delete_object_version(
+            bkt,
+            "small",
+            NULL_VERSION
+        ))
+        .unwrap(),
+        Vec::<BlobId>::new()
+    );
+
+    // A multipart body of a stored part and an inline last part; a replaced inline part and
+    // the parts left out release nothing inline.
+    write(store, |tx| {
+        tx.create_upload(&upload(bkt, "mixed", "mpu-i", 1))
+    })
+    .unwrap();
+    let inline_part = |number: u32, n: u64, bytes: &'static [u8]| Part {
+        inline: Some(bytes::Bytes::from_static(bytes)),
+        size: bytes.len() as u64,
+        ..part(number, n, 0)
+    };
+    write(store, |tx| {
+        tx.put_part(bkt, "mpu-i", &part(1, 811, 100))?;
+        tx.put_part(bkt, "mpu-i", &inline_part(2, 812, b"first"))?;
+        tx.put_part(bkt, "mpu-i", &inline_part(3, 813, b"unused"))
+    })
+    .unwrap();
+    assert_eq!(
+        write(store, |tx| tx.put_part(
+            bkt,
+            "mpu-i",
+            &inline_part(2, 814, b"tail")
+        ))
+        .unwrap(),
+        Vec::<BlobId>::new(),
+        "a replaced inline part releases no blob"
+    );
+    let listed = read(store, |tx| tx.list_parts(bkt, "mpu-i", 0, 100));
+    assert!(
+        listed.parts.iter().all(|p| p.inline.is_none()),
+        "listings carry no bytes"
+    );
+    let target = object(bkt, "mixed", NULL_VERSION, 0, 0);
+    let released = write(store, |tx| {
+        tx.complete_upload(bkt, "mpu-i", &[1, 2], &target)
+    })
+    .unwrap();
+    assert_eq!(released, Vec::<BlobId>::new(), "part 3 was inline");
+    let done = get(store, bkt, "mixed", None).unwrap();
+    assert_eq!(done.body, [segment(811, 100), inline(814, b"tail")]);
+    assert_eq!(done.size, 104);
+    assert_eq!(
+        write(store, |tx| tx.delete_object_version(
+            bkt,
+            "mixed",
+            NULL_VERSION
+        ))
+        .unwrap(),
+        [blob(811)]
+    );
+    // Abort releases the stored parts only.
+    write(store, |tx| {
+        tx.create_upload(&upload(bkt, "gone", "mpu-j", 2))?;
+        tx.put_part(bkt, "mpu-j", &part(1, 821, 1))?;
+        tx.put_part(bkt, "mpu-j", &inline_part(2, 822, b"x"))
+    })
+    .unwrap();
+    assert_eq!(
+        write(store, |tx| tx.abort_upload(bkt, "mpu-j")).unwrap(),
+        [blob(821)]
     );
 }
 

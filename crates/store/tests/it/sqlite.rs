@@ -31,7 +31,7 @@ fn reopening_keeps_everything() {
     let store = SqliteStore::open(&data).unwrap();
     store.integrity_check().unwrap();
     testsuite::check_populated(&store);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     match SqliteStore::open(dir.path()) {
         Err(StoreError::UnsupportedSchema { found, supported }) => {
-            assert_eq!((found, supported), (99, 2));
+            assert_eq!((found, supported), (99, 3));
         }
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
@@ -153,7 +153,7 @@ fn a_version_1_database_gains_the_s3_tables() {
     .unwrap();
     drop(conn);
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     store.integrity_check().unwrap();
     let account = testsuite::account_id(100_000_000_100);
     assert!(
@@ -286,4 +286,122 @@ fn the_iam_generation_follows_iam_writes() {
         store.write(|tx| tx.create_user(&user)).unwrap();
         assert_ne!(store.iam_generation(), g1);
     }
+}
+
+/// A database from before inline bodies (schema 2) opens, keeps its objects, and takes
+/// inline bodies from then on.
+#[test]
+fn a_schema_2_database_is_migrated() {
+    use roleplay_store::testsuite::s3::{bucket, object};
+    use roleplay_store::{NULL_VERSION, Segment};
+    let dir = tempfile::tempdir().unwrap();
+    let account = testsuite::account_id(200_000_000_009);
+    let old = object("mig-bkt", "old", NULL_VERSION, 901, 9);
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .write(|tx| {
+                tx.create_account(&testsuite::account(&account))?;
+                tx.create_bucket(&bucket("mig-bkt", &account))?;
+                tx.put_object_version(&old).map(drop)
+            })
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE object_segments DROP COLUMN data;
+         ALTER TABLE parts DROP COLUMN data;
+         UPDATE meta SET value = 2 WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 3);
+    store.integrity_check().unwrap();
+    let got = store
+        .read(|tx| tx.get_object("mig-bkt", "old", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.body, old.body);
+    let mut new = object("mig-bkt", "new", NULL_VERSION, 0, 3);
+    new.body = vec![Segment {
+        inline: Some(bytes::Bytes::from_static(b"new")),
+        ..testsuite::s3::segment(902, 3)
+    }];
+    store.write(|tx| tx.put_object_version(&new)).unwrap();
+    let got = store
+        .read(|tx| tx.get_object("mig-bkt", "new", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.body, new.body);
+}
+
+/// Queued writes beside blocking ones: each completion comes once, after its write is
+/// visible; a failing or panicking job is undone alone; dropping the store finishes the
+/// queue; everything acknowledged is there after a reopen.
+#[test]
+fn queued_writes_are_acknowledged_after_their_commit() {
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let account = testsuite::account_id(200_000_000_004);
+    let (acks, acked) = mpsc::channel::<(String, Result<(), WriteError>)>();
+    {
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        store
+            .write(|tx| tx.create_account(&testsuite::account(&account)))
+            .unwrap();
+        let blocking = {
+            let (store, account) = (Arc::clone(&store), account.clone());
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let user = testsuite::user(&account, &format!("b{i:02}"), "/");
+                    store.write(|tx| tx.create_user(&user)).unwrap();
+                }
+            })
+        };
+        for i in 0..300 {
+            let name = format!("q{i:03}");
+            let user = testsuite::user(&account, &name, "/");
+            let (acks, check, account) = (acks.clone(), Arc::clone(&store), account.clone());
+            store.write_then(
+                move |tx| {
+                    if i % 50 == 7 {
+                        panic!("a job that panics");
+                    }
+                    tx.create_user(&user)?;
+                    if i % 50 == 9 {
+                        // Fails after writing: its user must not stay.
+                        tx.create_user(&user)?;
+                    }
+                    Ok::<_, WriteError>(())
+                },
+                move |outcome| {
+                    if outcome.is_ok() {
+                        let seen = check.read(|tx| tx.get_user(&account, &name)).unwrap();
+                        assert!(seen.is_some(), "{name} acknowledged before it is visible");
+                    }
+                    acks.send((name, outcome)).unwrap();
+                },
+            );
+        }
+        blocking.join().unwrap();
+    }
+    drop(acks);
+    let outcomes: Vec<_> = acked.iter().collect();
+    assert_eq!(outcomes.len(), 300, "every queued write is told once");
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| o.is_err())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(failed.len(), 12, "{failed:?}");
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let users = store
+        .read(|tx| tx.list_users(&account, &roleplay_store::ListQuery::all()))
+        .unwrap();
+    assert_eq!(users.items.len(), 50 + 300 - 12);
+    for name in failed {
+        assert!(users.items.iter().all(|u| u.name != name), "{name} stayed");
+    }
+    store.integrity_check().unwrap();
 }
