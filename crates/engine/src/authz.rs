@@ -389,15 +389,31 @@ pub(crate) fn uses_trust_policy(action: &str) -> bool {
 
 impl Engine {
     /// The role an ARN names, path included; `None` for other ARNs and missing roles.
-    pub(crate) fn role_by_arn(&self, tx: &dyn ReadTx, arn: &Arn) -> Result<Option<Role>, ApiError> {
+    pub(crate) fn role_by_arn(
+        &self,
+        tx: &dyn ReadTx,
+        arn: &Arn,
+    ) -> Result<Option<Arc<Role>>, ApiError> {
         let Some(path) = arn.resource.strip_prefix("role/") else {
             return Ok(None);
         };
         let Ok(account) = AccountId::from_str(&arn.account) else {
             return Ok(None);
         };
+        let generation = tx.iam_generation();
+        let key = arn.to_string();
+        if let Some(hit) = generation.and_then(|g| self.cache.roles.get(g, key.as_str())) {
+            return Ok(hit);
+        }
         let name = path.rsplit('/').next().unwrap_or(path);
-        Ok(tx.get_role(&account, name)?.filter(|r| &r.arn == arn))
+        let role = tx
+            .get_role(&account, name)?
+            .filter(|r| &r.arn == arn)
+            .map(Arc::new);
+        if let Some(g) = generation {
+            self.cache.roles.insert(g, key, role.clone());
+        }
+        Ok(role)
     }
 }
 

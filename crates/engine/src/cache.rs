@@ -83,6 +83,8 @@ pub(crate) struct IamCache {
     pub sessions: GenMap<(String, String, String), SessionPrincipal>,
     /// User or role → its policies.
     pub principals: GenMap<PrincipalKey, Arc<PrincipalPolicies>>,
+    /// Role ARN → the role (`None`: no such role), for AssumeRole's trust check.
+    pub roles: GenMap<String, Option<Arc<roleplay_store::Role>>>,
     /// (kind, ARN) → the managed policy's default version, compiled.
     pub managed: GenMap<(PolicyKind, String), Option<Arc<Policy>>>,
     /// Access key id → the last minute (Unix time / 60) its use was recorded.

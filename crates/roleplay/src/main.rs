@@ -19,6 +19,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+// A request allocates and frees many small values across threads (hyper's buffers, the
+// decision log's records); jemalloc keeps those off glibc's locked, consolidating paths
+// and returns what a burst took, where per-thread heaps would keep it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "roleplay", version, about = "A local AWS where IAM is real")]
 struct Cli {
