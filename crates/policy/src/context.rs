@@ -21,9 +21,12 @@ pub struct Context {
 }
 
 impl Context {
-    /// An empty context.
+    /// An empty context, with room for a request's usual keys (about twenty: the caller's,
+    /// the request's, the service's), so that building one does not grow its map.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            keys: HashMap::with_capacity(32),
+        }
     }
 
     /// The keys AWS derives from the caller (see [`Caller::context`]).
