@@ -1,7 +1,8 @@
 //! What IAM state implies, kept between requests: the owner of a long-term key, a
-//! principal's compiled policies, a managed policy's default version. Every entry is tagged
-//! with the store's IAM generation it was read under and is used only while the store
-//! still reports that generation, so any committed IAM write invalidates everything at once.
+//! principal's compiled policies, a managed policy's default version, a role, a bucket's
+//! configuration. Every entry is tagged with the store's IAM generation it was read under
+//! and is used only while the store still reports that generation, so any committed IAM or
+//! bucket write invalidates everything at once.
 
 use roleplay_policy::{Policy, PolicyKind};
 use std::collections::HashMap;
@@ -83,6 +84,8 @@ pub(crate) struct IamCache {
     pub sessions: GenMap<(String, String, String), SessionPrincipal>,
     /// User or role → its policies.
     pub principals: GenMap<PrincipalKey, Arc<PrincipalPolicies>>,
+    /// Bucket name → the bucket (`None`: no such bucket), for every S3 request.
+    pub buckets: GenMap<String, Option<roleplay_store::Bucket>>,
     /// Role ARN → the role (`None`: no such role), for AssumeRole's trust check.
     pub roles: GenMap<String, Option<Arc<roleplay_store::Role>>>,
     /// (kind, ARN) → the managed policy's default version, compiled.

@@ -53,7 +53,7 @@ struct Writer {
     state: Mutex<WriterState>,
     /// Writes waiting for `state`.
     queued: AtomicUsize,
-    /// Set by the update hook when a row outside the S3 tables changes.
+    /// Set by the update hook when a row outside the object tables changes.
     iam_touched: Arc<AtomicBool>,
     /// Bumped after every commit that changed IAM state (see [`Store::iam_generation`]).
     iam_generation: AtomicU64,
@@ -90,14 +90,9 @@ struct Batch {
 /// The most writes one commit acknowledges, so that a steady stream still commits.
 const MAX_BATCH: usize = 128;
 
-/// S3 tables: their writes do not change who may do what.
-const S3_TABLES: &[&str] = &[
-    "buckets",
-    "object_versions",
-    "object_segments",
-    "uploads",
-    "parts",
-];
+/// Object tables: their writes change neither who may do what nor a bucket's configuration,
+/// so they leave [`Store::iam_generation`] alone (buckets are rare writes and do move it).
+const S3_TABLES: &[&str] = &["object_versions", "object_segments", "uploads", "parts"];
 
 /// Read connections: on disk they see the last commit without waiting for the writer; in
 /// memory they share the writer's database through SQLite's `memdb` VFS.

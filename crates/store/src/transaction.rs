@@ -36,10 +36,11 @@ pub trait Store: Send + Sync {
         f: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
-    /// A number that changes after every committed write that changed IAM state (anything
-    /// but S3 buckets, objects and uploads). Caches of what IAM state implies (who a key
-    /// belongs to, which policies apply) are valid while it stays the same: read it before
-    /// reading the state a cache entry is built from.
+    /// A number that changes after every committed write that changed IAM state or a
+    /// bucket (anything but objects and multipart uploads). Caches of what that state
+    /// implies (who a key belongs to, which policies apply, a bucket's configuration) are
+    /// valid while it stays the same: read it before reading the state a cache entry is
+    /// built from.
     fn iam_generation(&self) -> u64;
 
     /// Queues `job` as a write transaction of its own, like [`Store::write_tx`] but without

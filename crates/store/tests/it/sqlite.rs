@@ -253,7 +253,7 @@ fn concurrent_writes_are_each_acknowledged_durable() {
     store.integrity_check().unwrap();
 }
 
-/// The IAM generation moves with IAM writes only: object writes leave IAM caches valid.
+/// The IAM generation moves with IAM and bucket writes: object writes leave the caches valid.
 #[test]
 fn the_iam_generation_follows_iam_writes() {
     for store in [
@@ -269,9 +269,14 @@ fn the_iam_generation_follows_iam_writes() {
         assert_ne!(g0, g1, "creating an account is an IAM change");
         let bucket = roleplay_store::testsuite::s3::bucket("gen-bucket", &account);
         store.write(|tx| tx.create_bucket(&bucket)).unwrap();
+        let g1 = store.iam_generation();
+        assert_ne!(
+            g0, g1,
+            "a bucket's configuration is cached under the generation"
+        );
         let object = roleplay_store::testsuite::s3::object("gen-bucket", "k", "null", 1, 4);
         store.write(|tx| tx.put_object_version(&object)).unwrap();
-        assert_eq!(store.iam_generation(), g1, "S3 writes are not IAM changes");
+        assert_eq!(store.iam_generation(), g1, "object writes leave it alone");
         let user = testsuite::user(&account, "someone", "/");
         let failed = store.write(|tx| -> Result<(), WriteError> {
             tx.create_user(&user)?;
