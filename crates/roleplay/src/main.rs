@@ -10,7 +10,7 @@ use roleplay_engine::Engine;
 use roleplay_engine::decisions::{DecisionLog, LogLocation};
 use roleplay_engine::scenario::{BUILT_IN, Scenario};
 use roleplay_engine::session::TokenKey;
-use roleplay_server::{AppState, Clock, OsRandom, Timeouts, build_app, serve};
+use roleplay_server::{AppState, Clock, SecureRandom, Timeouts, build_app, serve};
 use roleplay_sigv4::KeyCache;
 use roleplay_store::{BlobStore, SqliteStore, Store};
 use roleplay_types::IdGen;
@@ -238,7 +238,7 @@ fn build_state(
     clock_control: bool,
     io_timeout: f64,
 ) -> Result<(Arc<AppState>, Timeouts)> {
-    let ids: Arc<dyn IdGen> = Arc::new(OsRandom);
+    let ids: Arc<dyn IdGen> = Arc::new(SecureRandom);
     let store: Arc<dyn Store> = match data_dir {
         None => Arc::new(SqliteStore::open_in_memory().context("opening the in-memory store")?),
         Some(dir) => Arc::new(

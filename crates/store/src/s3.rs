@@ -64,7 +64,8 @@ pub struct Segment {
     /// Its length in bytes.
     pub size: u64,
     /// The bytes themselves for a small blob, kept in the store's own records rather than a
-    /// file of its own (see [`crate::blob::INLINE_MAX`]); `None` for a blob in the blob store.
+    /// file of its own (bodies up to 64 KiB, see [`crate::BlobStore`]); `None` for a blob in
+    /// the blob store.
     pub inline: Option<bytes::Bytes>,
 }
 
