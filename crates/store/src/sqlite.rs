@@ -270,7 +270,7 @@ impl Writer {
             let batch = match self.batch(state) {
                 Ok(batch) => batch,
                 Err(e) => {
-                    done(Err(e));
+                    tell(done, Err(e));
                     continue;
                 }
             };
@@ -281,8 +281,11 @@ impl Writer {
             });
             match run {
                 Ok(Ok(())) => lock(&batch.queued).push(done),
-                Ok(Err(e)) => done(Err(e)),
-                Err(_) => done(Err(StoreError::Backend("a queued write panicked".into()))),
+                Ok(Err(e)) => tell(done, Err(e)),
+                Err(_) => tell(
+                    done,
+                    Err(StoreError::Backend("a queued write panicked".into())),
+                ),
             }
             if batch.members.load(Ordering::Relaxed) >= MAX_BATCH {
                 self.finish_batch(state);
@@ -338,11 +341,20 @@ impl Writer {
             self.iam_generation.fetch_add(1, Ordering::Release);
         }
         for done in std::mem::take(&mut *lock(&batch.queued)) {
-            done(outcome.clone().map_err(|e| StoreError::Backend(e.into())));
+            tell(
+                done,
+                outcome.clone().map_err(|e| StoreError::Backend(e.into())),
+            );
         }
         *lock(&batch.outcome) = Some(outcome);
         batch.done.notify_all();
     }
+}
+
+/// Tells a queued write its outcome. A completion that panics must not take the queue
+/// thread (and every write queued after it) down with it.
+fn tell(done: WriteDone, outcome: Result<(), StoreError>) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| done(outcome)));
 }
 
 fn integrity(conn: &Connection) -> Result<(), StoreError> {

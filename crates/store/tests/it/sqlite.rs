@@ -410,3 +410,28 @@ fn queued_writes_are_acknowledged_after_their_commit() {
     }
     store.integrity_check().unwrap();
 }
+
+/// A completion that panics is contained: the writes queued after it still run.
+#[test]
+fn a_panicking_completion_does_not_stop_the_queue() {
+    let store = SqliteStore::open(tempfile::tempdir().unwrap().path()).unwrap();
+    let account = testsuite::account_id(200_000_000_005);
+    store.write_then(
+        {
+            let account = account.clone();
+            move |tx| tx.create_account(&testsuite::account(&account))
+        },
+        |_: Result<(), WriteError>| panic!("a completion that panics"),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let user = testsuite::user(&account, "after", "/");
+    store.write_then(
+        move |w| w.create_user(&user),
+        move |outcome: Result<(), WriteError>| tx.send(outcome.is_ok()).unwrap(),
+    );
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)),
+        Ok(true),
+        "the next queued write ran and succeeded"
+    );
+}
