@@ -297,6 +297,13 @@ mod tests {
         );
         assert_eq!(escape_attribute("a\tb\nc\r"), "a&#x9;b&#xA;c&#xD;");
         assert_eq!(escape_text("\u{FFFE}\u{FFFF}é😀"), "\u{FFFD}\u{FFFD}é😀");
+        // Neighbours of the non-characters stay as they are.
+        assert_eq!(
+            escape_text("\u{FFFD}\u{FFEF}\u{EFBF}ｿ"),
+            "\u{FFFD}\u{FFEF}\u{EFBF}ｿ"
+        );
+        assert_eq!(escape_text("x\u{FFFE}"), "x\u{FFFD}");
+        assert_eq!(escape_text(""), "");
     }
 
     #[test]

@@ -105,3 +105,41 @@ fn s3_documents_start_with_the_declaration() {
         )
     );
 }
+
+/// The escaper as a plain rule per character: what the byte-scanning one must equal.
+fn escape_reference(text: &str, attribute: bool) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            '\r' => "&#xD;".to_owned(),
+            '\n' if attribute => "&#xA;".to_owned(),
+            '\t' if attribute => "&#x9;".to_owned(),
+            '\n' | '\t' => c.to_string(),
+            '\u{FFFE}' | '\u{FFFF}' => "\u{FFFD}".to_owned(),
+            c if c < ' ' => "\u{FFFD}".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #[test]
+    fn escaping_is_the_per_character_rule(
+        text in proptest::string::string_regex(
+            "([a-z<>&\"'\\t\\n\\r\\x00-\\x1f]|\u{FFFD}|\u{FFFE}|\u{FFFF}|\u{EFBF}|é|😀|ｿ){0,40}"
+        ).unwrap()
+    ) {
+        proptest::prop_assert_eq!(escape_text(&text), escape_reference(&text, false));
+        proptest::prop_assert_eq!(escape_attribute(&text), escape_reference(&text, true));
+    }
+
+    #[test]
+    fn escaping_any_text_is_the_per_character_rule(text in ".{0,64}") {
+        proptest::prop_assert_eq!(escape_text(&text), escape_reference(&text, false));
+        proptest::prop_assert_eq!(escape_attribute(&text), escape_reference(&text, true));
+    }
+}
