@@ -109,23 +109,19 @@ impl Engine {
         arn: &str,
         kind: PolicyKind,
     ) -> Result<Option<Arc<Policy>>, ApiError> {
-        let generation = tx.iam_generation();
         let key = (kind, arn.to_owned());
-        if let Some(hit) = generation.and_then(|g| self.cache.managed.get(g, &key)) {
-            return Ok(hit);
-        }
-        let Ok(parsed) = Arn::from_str(arn) else {
-            return Ok(None);
-        };
-        let policy = tx.get_policy(&parsed).map_err(ApiError::internal)?;
-        let compiled = policy.and_then(|p| {
-            p.default_version()
-                .and_then(|v| self.policies.get(kind, arn, &v.document))
-        });
-        if let Some(g) = generation {
-            self.cache.managed.insert(g, key, compiled.clone());
-        }
-        Ok(compiled)
+        self.cache
+            .managed
+            .get_or_fill(tx.iam_generation(), key, || {
+                let Ok(parsed) = Arn::from_str(arn) else {
+                    return Ok(None);
+                };
+                let policy = tx.get_policy(&parsed).map_err(ApiError::internal)?;
+                Ok(policy.and_then(|p| {
+                    p.default_version()
+                        .and_then(|v| self.policies.get(kind, arn, &v.document))
+                }))
+            })
     }
 
     fn principal_policies(
@@ -185,17 +181,12 @@ impl Engine {
                 unique_id: claims.principal_id.clone(),
             },
         };
-        let generation = tx.iam_generation();
-        let principal = match generation.and_then(|g| self.cache.principals.get(g, &key)) {
-            Some(hit) => hit,
-            None => {
-                let found = Arc::new(self.principal_of(tx, id)?);
-                if let Some(g) = generation {
-                    self.cache.principals.insert(g, key, found.clone());
-                }
-                found
-            }
-        };
+        let principal = self
+            .cache
+            .principals
+            .get_or_fill(tx.iam_generation(), key, || {
+                self.principal_of(tx, id).map(Arc::new)
+            })?;
         out.identity = principal.identity.clone();
         out.boundary = principal.boundary.clone();
         if let IdentityKind::RoleSession { claims, .. } = &id.kind
@@ -400,20 +391,15 @@ impl Engine {
         let Ok(account) = AccountId::from_str(&arn.account) else {
             return Ok(None);
         };
-        let generation = tx.iam_generation();
-        let key = arn.to_string();
-        if let Some(hit) = generation.and_then(|g| self.cache.roles.get(g, key.as_str())) {
-            return Ok(hit);
-        }
         let name = path.rsplit('/').next().unwrap_or(path);
-        let role = tx
-            .get_role(&account, name)?
-            .filter(|r| &r.arn == arn)
-            .map(Arc::new);
-        if let Some(g) = generation {
-            self.cache.roles.insert(g, key, role.clone());
-        }
-        Ok(role)
+        self.cache
+            .roles
+            .get_or_fill(tx.iam_generation(), arn.to_string(), || {
+                Ok(tx
+                    .get_role(&account, name)?
+                    .filter(|r| &r.arn == arn)
+                    .map(Arc::new))
+            })
     }
 }
 

@@ -56,6 +56,24 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
         }
         map.1.insert(key, value);
     }
+
+    /// The value for `key` as a read transaction at `generation` sees it: from the map, or
+    /// made by `fill` and kept. `None` (a write transaction) always fills and keeps nothing.
+    pub(crate) fn get_or_fill<E>(
+        &self,
+        generation: Option<u64>,
+        key: K,
+        fill: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(hit) = generation.and_then(|g| self.get(g, &key)) {
+            return Ok(hit);
+        }
+        let value = fill()?;
+        if let Some(g) = generation {
+            self.insert(g, key, value.clone());
+        }
+        Ok(value)
+    }
 }
 
 /// Who a principal is, for its cached policies: account, kind, name and unique id (a

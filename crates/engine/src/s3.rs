@@ -232,18 +232,10 @@ impl Engine {
 
     /// The bucket, from the cache when this is a read at a generation it holds.
     fn bucket(&self, tx: &dyn ReadTx, name: &str) -> Result<Bucket, S3Error> {
-        let generation = tx.iam_generation();
-        let found = match generation.and_then(|g| self.cache.buckets.get(g, name)) {
-            Some(hit) => hit,
-            None => {
-                let found = tx.get_bucket(name)?;
-                if let Some(g) = generation {
-                    self.cache.buckets.insert(g, name.to_owned(), found.clone());
-                }
-                found
-            }
-        };
-        found.ok_or_else(|| S3Error::no_such_bucket(name))
+        self.cache
+            .buckets
+            .get_or_fill(tx.iam_generation(), name.to_owned(), || tx.get_bucket(name))?
+            .ok_or_else(|| S3Error::no_such_bucket(name))
     }
 
     /// `ListBuckets`: the caller's own account's buckets.
