@@ -197,9 +197,11 @@ fn load_scenario(path: Option<&Path>) -> Result<(Scenario, bool)> {
 }
 
 fn serve_command(args: ServeArgs) -> Result<()> {
+    let (log, _flush_log) =
+        roleplay_server::log::BatchedLog::stderr().context("starting the request log")?;
     tracing_subscriber::fmt()
         .json()
-        .with_writer(std::io::stderr)
+        .with_writer(log)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

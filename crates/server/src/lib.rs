@@ -5,6 +5,7 @@
 
 mod conn;
 mod iam;
+pub mod log;
 mod pipeline;
 mod query;
 mod s3;
