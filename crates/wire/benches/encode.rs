@@ -37,6 +37,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| list_objects_v2(black_box(&keys)));
     });
 
+    // An AssumeRole answer is mostly its session token: about 1 KiB of base64.
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let token: String = alphabet.chars().cycle().step_by(7).take(1100).collect();
+    c.bench_function("escape_session_token", |b| {
+        b.iter(|| roleplay_wire::xml::escape_text(black_box(&token)));
+    });
+
     let body = "Action=AssumeRole&Version=2011-06-15\
         &RoleArn=arn%3Aaws%3Aiam%3A%3A345345345345%3Arole%2Faccounta&RoleSessionName=s1\
         &Tags.member.1.Key=team&Tags.member.1.Value=red+blue&TransitiveTagKeys.member.1=team";

@@ -222,24 +222,66 @@ pub fn escape_attribute(text: &str) -> String {
 }
 
 fn escape_into(out: &mut String, text: &str, attribute: bool) {
-    let mut rest = text;
-    while let Some(pos) = rest.find(|c| needs_escape(c, attribute)) {
-        let (clean, tail) = rest.split_at(pos);
-        out.push_str(clean);
-        let mut chars = tail.chars();
-        if let Some(c) = chars.next() {
-            out.push_str(replacement(c));
-        }
-        rest = chars.as_str();
+    let table = if attribute {
+        &ATTRIBUTE_FLAGS
+    } else {
+        &TEXT_FLAGS
+    };
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    // A byte scan: every byte that can start an escape is ASCII or 0xEF (the lead byte of
+    // U+FFFE and U+FFFF), so the cuts fall on character boundaries.
+    let flagged = |b: &u8| table.get(usize::from(*b)).copied().unwrap_or(false);
+    while let Some(found) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(flagged))
+    {
+        i += found;
+        let Some(&b) = bytes.get(i) else { break };
+        let (replacement, len) = if b == 0xEF {
+            match bytes.get(i + 1..i + 3) {
+                Some([0xBF, 0xBE | 0xBF]) => ("\u{FFFD}", 3),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+        } else {
+            (replacement(char::from(b)), 1)
+        };
+        out.push_str(text.get(start..i).unwrap_or_default());
+        out.push_str(replacement);
+        i += len;
+        start = i;
     }
-    out.push_str(rest);
+    out.push_str(text.get(start..).unwrap_or_default());
 }
 
-fn needs_escape(c: char, attribute: bool) -> bool {
+/// Bytes that may need escaping in character data ([`needs_escape`] over ASCII, plus 0xEF).
+static TEXT_FLAGS: [bool; 256] = flags(false);
+/// As [`TEXT_FLAGS`], for attribute values.
+static ATTRIBUTE_FLAGS: [bool; 256] = flags(true);
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where an index out of range fails the build"
+)]
+const fn flags(attribute: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0u8;
+    while b < 128 {
+        t[b as usize] = needs_escape(b as char, attribute);
+        b += 1;
+    }
+    t[0xEF] = true;
+    t
+}
+
+const fn needs_escape(c: char, attribute: bool) -> bool {
     match c {
         '&' | '<' | '>' | '"' | '\'' | '\r' | '\u{FFFE}' | '\u{FFFF}' => true,
         '\t' | '\n' => attribute,
-        c => c < ' ',
+        c => (c as u32) < 0x20,
     }
 }
 
