@@ -164,7 +164,13 @@ impl Sink {
                 lines: kept,
                 size,
             } => {
-                for line in String::from_utf8_lossy(lines).lines() {
+                // Lines are rendered as UTF-8; `from_utf8` checks that much faster than the
+                // lossy decoder, which stays for the case that cannot happen.
+                let text = std::str::from_utf8(lines).map_or_else(
+                    |_| String::from_utf8_lossy(lines),
+                    std::borrow::Cow::Borrowed,
+                );
+                for line in text.lines() {
                     *size += line.len();
                     kept.push_back(line.to_owned());
                 }
