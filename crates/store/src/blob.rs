@@ -682,6 +682,12 @@ impl BlobWriter {
         self.size
     }
 
+    /// Whether [`BlobWriter::commit`] will touch the file system (flush, fsync, rename), and so
+    /// belongs on a thread that may block. An inline or in-memory body commits at once.
+    pub fn commit_blocks(&self) -> bool {
+        matches!(self.sink, Some(Sink::File { .. }))
+    }
+
     /// Makes the blob durable under its id and returns it with its digests: flush, fsync of
     /// the file, rename into place, fsync of the directory.
     pub fn commit(mut self) -> io::Result<CommittedBlob> {

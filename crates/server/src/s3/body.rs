@@ -138,8 +138,9 @@ pub(crate) async fn receive_body(
     if decoder_declared_mismatch(parts, total) {
         return Err(incomplete());
     }
-    // A file commit syncs, away from the connections' threads; a memory commit is a move.
-    let blob = if blobs.is_memory() {
+    // A file commit syncs, away from the connections' threads; an inline or memory commit is
+    // a move.
+    let blob = if !writer.commit_blocks() {
         writer.commit()
     } else {
         tokio::task::spawn_blocking(move || writer.commit())
