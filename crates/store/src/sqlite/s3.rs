@@ -622,8 +622,9 @@ impl SqliteTx<'_> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM object_segments WHERE blob = ?1) \
-                 OR EXISTS (SELECT 1 FROM parts WHERE blob = ?1)",
+                // Only bodies in the blob store are looked up by id (the partial indexes).
+                "SELECT EXISTS (SELECT 1 FROM object_segments WHERE blob = ?1 AND data IS NULL) \
+                 OR EXISTS (SELECT 1 FROM parts WHERE blob = ?1 AND data IS NULL)",
             )?
             .query_row([blob.as_str()], |r| r.get(0))?)
     }

@@ -31,7 +31,7 @@ fn reopening_keeps_everything() {
     let store = SqliteStore::open(&data).unwrap();
     store.integrity_check().unwrap();
     testsuite::check_populated(&store);
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     match SqliteStore::open(dir.path()) {
         Err(StoreError::UnsupportedSchema { found, supported }) => {
-            assert_eq!((found, supported), (99, 3));
+            assert_eq!((found, supported), (99, 4));
         }
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
@@ -153,7 +153,7 @@ fn a_version_1_database_gains_the_s3_tables() {
     .unwrap();
     drop(conn);
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     store.integrity_check().unwrap();
     let account = testsuite::account_id(100_000_000_100);
     assert!(
@@ -314,20 +314,26 @@ fn a_schema_2_database_is_migrated() {
     }
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute_batch(
-        "ALTER TABLE object_segments DROP COLUMN data;
+        "DROP INDEX object_segments_blob;
+         CREATE INDEX object_segments_blob ON object_segments (blob);
+         DROP INDEX parts_blob;
+         CREATE INDEX parts_blob ON parts (blob);
+         ALTER TABLE object_segments DROP COLUMN data;
          ALTER TABLE parts DROP COLUMN data;
          UPDATE meta SET value = 2 WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(conn);
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     store.integrity_check().unwrap();
     let got = store
         .read(|tx| tx.get_object("mig-bkt", "old", None))
         .unwrap()
         .unwrap();
     assert_eq!(got.body, old.body);
+    // The old body is still known to be in use by the narrowed blob index.
+    assert!(store.read(|tx| tx.blob_in_use(&old.body[0].blob)).unwrap());
     let mut new = object("mig-bkt", "new", NULL_VERSION, 0, 3);
     new.body = vec![Segment {
         inline: Some(bytes::Bytes::from_static(b"new")),
