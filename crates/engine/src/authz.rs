@@ -260,30 +260,30 @@ impl Engine {
     /// The condition keys of a request by `id`.
     pub(crate) fn context(&self, id: &Identity, info: &RequestInfo) -> RequestContext {
         let mut ctx = id.caller.context();
-        ctx.insert("aws:CurrentTime", crate::iso8601(info.now));
-        ctx.insert("aws:EpochTime", info.now.unix_timestamp().to_string());
+        ctx.insert_static("aws:currenttime", crate::iso8601(info.now));
+        ctx.insert_static("aws:epochtime", info.now.unix_timestamp().to_string());
         ctx.insert(
             "aws:SecureTransport",
             if info.secure { "true" } else { "false" },
         );
-        ctx.insert("aws:ViaAWSService", "false");
+        ctx.insert_static("aws:viaawsservice", "false");
         if !info.region.is_empty() {
-            ctx.insert("aws:RequestedRegion", info.region.clone());
+            ctx.insert_static("aws:requestedregion", info.region.clone());
         }
         if let Some(ip) = info.source_ip {
-            ctx.insert("aws:SourceIp", ip.to_string());
+            ctx.insert_static("aws:sourceip", ip.to_string());
         }
         if let Some(ua) = &info.user_agent {
-            ctx.insert("aws:UserAgent", ua.clone());
+            ctx.insert_static("aws:useragent", ua.clone());
         }
         if let Some(s) = id.session() {
-            ctx.insert("aws:TokenIssueTime", crate::iso8601_from_unix(s.issued_at));
+            ctx.insert_static("aws:tokenissuetime", crate::iso8601_from_unix(s.issued_at));
             ctx.insert(
                 "aws:MultiFactorAuthPresent",
                 if s.mfa_authenticated { "true" } else { "false" },
             );
             if let Some(si) = &s.source_identity {
-                ctx.insert("aws:SourceIdentity", si.clone());
+                ctx.insert_static("aws:sourceidentity", si.clone());
             }
         }
         RequestContext::new(ctx, info)

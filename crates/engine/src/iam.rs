@@ -331,7 +331,7 @@ impl Engine {
         let arn = self.owner_arn(tx, id, owner, owner_name)?;
         let mut ctx = self.context(id, info);
         if let Some(p) = policy_arn {
-            ctx.insert("iam:PolicyARN", p);
+            ctx.insert_static("iam:policyarn", p);
         }
         self.require(
             tx,

@@ -169,14 +169,14 @@ impl Engine {
             None => {
                 let mut ctx =
                     roleplay_policy::Caller::new(roleplay_policy::Principal::Anonymous).context();
-                ctx.insert("aws:CurrentTime", crate::iso8601(info.now));
-                ctx.insert("aws:EpochTime", info.now.unix_timestamp().to_string());
+                ctx.insert_static("aws:currenttime", crate::iso8601(info.now));
+                ctx.insert_static("aws:epochtime", info.now.unix_timestamp().to_string());
                 ctx.insert(
                     "aws:SecureTransport",
                     if info.secure { "true" } else { "false" },
                 );
                 if let Some(ip) = info.source_ip {
-                    ctx.insert("aws:SourceIp", ip.to_string());
+                    ctx.insert_static("aws:sourceip", ip.to_string());
                 }
                 RequestContext::new(ctx, info)
             }
@@ -193,11 +193,11 @@ impl Engine {
         max_keys: usize,
     ) -> RequestContext {
         let mut ctx = self.s3_context(id, info);
-        ctx.insert("s3:prefix", prefix);
+        ctx.insert_static("s3:prefix", prefix);
         if let Some(d) = delimiter {
-            ctx.insert("s3:delimiter", d);
+            ctx.insert_static("s3:delimiter", d);
         }
-        ctx.insert("s3:max-keys", max_keys.to_string());
+        ctx.insert_static("s3:max-keys", max_keys.to_string());
         ctx
     }
 
@@ -565,7 +565,7 @@ impl Engine {
                 .with("VersionId", version.unwrap_or_default())),
                 marker => {
                     let mut list_ctx = ctx.clone();
-                    list_ctx.insert("s3:prefix", key);
+                    list_ctx.insert_static("s3:prefix", key);
                     let may_list = self
                         .s3_check(
                             tx,

@@ -300,16 +300,16 @@ impl Engine {
             let trust = self.policies.get(PolicyKind::Trust, &format!("{}#trust", role.arn), &role.trust_policy).ok_or_else(plain_denial)?;
 
             let mut ctx = self.context(id, info);
-            ctx.insert("sts:RoleSessionName", input.role_session_name.clone());
+            ctx.insert_static("sts:rolesessionname", input.role_session_name.clone());
             if mfa {
-                ctx.insert("aws:MultiFactorAuthPresent", "true");
-                ctx.insert("aws:MultiFactorAuthAge", "0");
+                ctx.insert_static("aws:multifactorauthpresent", "true");
+                ctx.insert_static("aws:multifactorauthage", "0");
             }
             if let Some(e) = &input.external_id {
-                ctx.insert("sts:ExternalId", e.clone());
+                ctx.insert_static("sts:externalid", e.clone());
             }
             if let Some(s) = &input.source_identity {
-                ctx.insert("sts:SourceIdentity", s.clone());
+                ctx.insert_static("sts:sourceidentity", s.clone());
             }
             for (k, v) in &input.tags {
                 ctx.insert(&format!("aws:RequestTag/{k}"), v.clone());

@@ -3,7 +3,11 @@
 //! Condition key names are case-insensitive, so keys are stored lower-cased.
 //! See <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// A key's name, lower-cased; the names AWS defines are borrowed, not copied.
+type KeyName = Cow<'static, str>;
 
 /// The value of one condition key: single-valued or multi-valued (`aws:TagKeys`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +19,23 @@ pub enum ContextValue {
 }
 
 /// The condition keys of one request.
+///
+/// Every request builds one, so it is made cheap: the names of AWS's own keys are static and
+/// stored lower-cased without a copy, and the map hashes with foldhash (the keys come from the
+/// server and from policies the caller may write, but a map of a few dozen entries built per
+/// request gives hash flooding nothing to work with).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    keys: HashMap<String, ContextValue>,
+    keys: HashMap<KeyName, ContextValue, foldhash::fast::RandomState>,
+}
+
+/// `key` lower-cased, borrowed when it already is.
+fn key_name(key: &'static str) -> KeyName {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 impl Context {
@@ -25,7 +43,7 @@ impl Context {
     /// the request's, the service's), so that building one does not grow its map.
     pub fn new() -> Self {
         Self {
-            keys: HashMap::with_capacity(32),
+            keys: HashMap::with_capacity_and_hasher(32, foldhash::fast::RandomState::default()),
         }
     }
 
@@ -36,24 +54,39 @@ impl Context {
 
     /// Sets a single-valued key.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
+        self.keys.insert(
+            Cow::Owned(key.to_ascii_lowercase()),
+            ContextValue::Single(value.into()),
+        );
+    }
+
+    /// Sets a single-valued key whose name is a constant, such as `aws:SourceIp`: written
+    /// in lower case, its name is not copied.
+    pub fn insert_static(&mut self, key: &'static str, value: impl Into<String>) {
         self.keys
-            .insert(key.to_ascii_lowercase(), ContextValue::Single(value.into()));
+            .insert(key_name(key), ContextValue::Single(value.into()));
     }
 
     /// Sets a multi-valued key.
     pub fn insert_multi(&mut self, key: &str, values: Vec<String>) {
-        self.keys
-            .insert(key.to_ascii_lowercase(), ContextValue::Multi(values));
+        self.keys.insert(
+            Cow::Owned(key.to_ascii_lowercase()),
+            ContextValue::Multi(values),
+        );
     }
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
-        self.keys.remove(&key.to_ascii_lowercase());
+        self.keys.remove(key.to_ascii_lowercase().as_str());
     }
 
     /// Looks a key up, case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        self.keys.get(&key.to_ascii_lowercase())
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.keys.get(key.to_ascii_lowercase().as_str())
+        } else {
+            self.keys.get(key)
+        }
     }
 
     /// Looks up an already lower-cased key.
@@ -71,7 +104,7 @@ impl Context {
 
     /// Every key and value, keys lower-cased.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v))
+        self.keys.iter().map(|(k, v)| (k.as_ref(), v))
     }
 }
 
@@ -173,47 +206,51 @@ impl Caller {
         let account = self.account().unwrap_or("").to_owned();
         match &self.principal {
             Principal::Root { account } => {
-                c.insert("aws:PrincipalArn", format!("arn:aws:iam::{account}:root"));
-                c.insert("aws:PrincipalType", "Account");
-                c.insert("aws:userid", account.clone());
+                c.insert_static("aws:principalarn", format!("arn:aws:iam::{account}:root"));
+                c.insert_static("aws:principaltype", "Account");
+                c.insert_static("aws:userid", account.clone());
             }
             Principal::User { arn, id } => {
-                c.insert("aws:PrincipalArn", arn.clone());
-                c.insert("aws:PrincipalType", "User");
-                c.insert("aws:userid", id.clone());
-                c.insert("aws:username", arn_last_segment(arn));
+                c.insert_static("aws:principalarn", arn.clone());
+                c.insert_static("aws:principaltype", "User");
+                c.insert_static("aws:userid", id.clone());
+                c.insert_static("aws:username", arn_last_segment(arn));
             }
             Principal::RoleSession {
                 arn,
                 role_arn,
                 role_id,
             } => {
-                c.insert("aws:PrincipalArn", role_arn.clone());
-                c.insert("aws:PrincipalType", "AssumedRole");
-                c.insert("aws:userid", format!("{role_id}:{}", arn_last_segment(arn)));
+                c.insert_static("aws:principalarn", role_arn.clone());
+                c.insert_static("aws:principaltype", "AssumedRole");
+                c.insert_static("aws:userid", format!("{role_id}:{}", arn_last_segment(arn)));
             }
             Principal::FederatedUser { arn, .. } => {
-                c.insert("aws:PrincipalArn", arn.clone());
-                c.insert("aws:PrincipalType", "FederatedUser");
-                c.insert("aws:userid", format!("{account}:{}", arn_last_segment(arn)));
+                c.insert_static("aws:principalarn", arn.clone());
+                c.insert_static("aws:principaltype", "FederatedUser");
+                c.insert_static("aws:userid", format!("{account}:{}", arn_last_segment(arn)));
             }
             Principal::Service { name } => {
-                c.insert("aws:PrincipalServiceName", name.clone());
-                c.insert("aws:PrincipalIsAWSService", "true");
+                c.insert_static("aws:principalservicename", name.clone());
+                c.insert_static("aws:principalisawsservice", "true");
                 return c;
             }
             Principal::WebIdentity { .. } => return c,
             Principal::Anonymous => {
-                c.insert("aws:PrincipalType", "Anonymous");
-                c.insert("aws:userid", "anonymous");
-                c.insert("aws:PrincipalAccount", "anonymous");
+                c.insert_static("aws:principaltype", "Anonymous");
+                c.insert_static("aws:userid", "anonymous");
+                c.insert_static("aws:principalaccount", "anonymous");
                 return c;
             }
         }
-        c.insert("aws:PrincipalAccount", account);
-        c.insert("aws:PrincipalIsAWSService", "false");
+        c.insert_static("aws:principalaccount", account);
+        c.insert_static("aws:principalisawsservice", "false");
         for (k, v) in &self.tags {
-            c.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+            let mut name = String::with_capacity(17 + k.len());
+            name.push_str("aws:principaltag/");
+            name.extend(k.chars().map(|ch| ch.to_ascii_lowercase()));
+            c.keys
+                .insert(Cow::Owned(name), ContextValue::Single(v.clone()));
         }
         c
     }

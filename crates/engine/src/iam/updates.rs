@@ -79,7 +79,7 @@ impl Engine {
             let arn = self.owner_arn(tx, id, owner, name)?;
             let mut ctx = self.context(id, info);
             if let Some(b) = boundary {
-                ctx.insert("iam:PermissionsBoundary", b);
+                ctx.insert_static("iam:permissionsboundary", b);
             }
             self.iam_check_with(tx, id, action, &arn, &ctx)?;
             let parsed = match boundary {
