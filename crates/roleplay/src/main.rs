@@ -200,7 +200,7 @@ fn serve_command(args: ServeArgs) -> Result<()> {
     let (log, _flush_log) =
         roleplay_server::log::BatchedLog::stderr().context("starting the request log")?;
     tracing_subscriber::fmt()
-        .json()
+        .event_format(roleplay_server::log::JsonLines)
         .with_writer(log)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

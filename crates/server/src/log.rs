@@ -1,5 +1,5 @@
-//! The request log's way to stderr: lines gathered in memory and written in batches by a
-//! thread of their own.
+//! The server's log: one JSON object per line ([`JsonLines`]), reaching stderr in batches
+//! written by a thread of their own ([`BatchedLog`]).
 //!
 //! One `write` system call per request cost about 5% of the server's CPU under load, and a
 //! slow terminal or pipe on stderr slowed every request. Here a request's thread only
@@ -8,6 +8,7 @@
 //! writers wait for the log thread to take it. Dropping the [`LogFlusher`] writes what is
 //! left and stops the thread.
 
+use std::fmt::{self, Write as _};
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -173,6 +174,135 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for BatchedLog {
     }
 }
 
+/// Formats each event as one JSON object, in the shape of `tracing_subscriber`'s JSON format:
+/// `{"timestamp":..,"level":..,"fields":{"message":..,..},"target":..}`.
+///
+/// Written straight into the line, where the stock JSON formatter builds a map of
+/// `serde_json::Value`s per event: the request line is logged for every request, and that
+/// map cost about 4% of the server's CPU.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonLines;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for JsonLines
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "log lines carry the wall-clock time, not the server's test clock"
+        )]
+        let now = time::OffsetDateTime::now_utc();
+        let meta = event.metadata();
+        w.write_str("{\"timestamp\":\"")?;
+        write!(
+            w,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second(),
+            now.microsecond()
+        )?;
+        w.write_str("\",\"level\":\"")?;
+        w.write_str(meta.level().as_str())?;
+        w.write_str("\",\"fields\":{")?;
+        let mut fields = JsonFields {
+            out: &mut w,
+            first: true,
+            result: Ok(()),
+            scratch: String::new(),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        w.write_str("},\"target\":")?;
+        json_string(&mut w, meta.target())?;
+        w.write_str("}\n")
+    }
+}
+
+/// Writes an event's fields as the members of a JSON object.
+struct JsonFields<'w, W: fmt::Write> {
+    out: &'w mut W,
+    first: bool,
+    result: fmt::Result,
+    /// Reused for values that format themselves (`%value`, `?value`).
+    scratch: String,
+}
+
+impl<W: fmt::Write> JsonFields<'_, W> {
+    fn member(&mut self, field: &tracing::field::Field, value: impl FnOnce(&mut W) -> fmt::Result) {
+        if self.result.is_err() {
+            return;
+        }
+        let comma = if self.first { "" } else { "," };
+        self.first = false;
+        self.result = self
+            .out
+            .write_str(comma)
+            .and_then(|()| json_string(self.out, field.name()))
+            .and_then(|()| self.out.write_char(':'))
+            .and_then(|()| value(self.out));
+    }
+}
+
+impl<W: fmt::Write> tracing::field::Visit for JsonFields<'_, W> {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.member(field, |w| json_string(w, value));
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let _ = write!(text, "{value:?}");
+        self.member(field, |w| json_string(w, &text));
+        self.scratch = text;
+    }
+
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.member(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.member(field, |w| write!(w, "{value}"));
+    }
+
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.member(field, |w| w.write_str(if value { "true" } else { "false" }));
+    }
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped.
+fn json_string(w: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    w.write_char('"')?;
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        let (clean, tail) = rest.split_at(at);
+        w.write_str(clean)?;
+        let mut chars = tail.chars();
+        match chars.next() {
+            Some('"') => w.write_str("\\\"")?,
+            Some('\\') => w.write_str("\\\\")?,
+            Some('\n') => w.write_str("\\n")?,
+            Some('\r') => w.write_str("\\r")?,
+            Some('\t') => w.write_str("\\t")?,
+            Some(c) => write!(w, "\\u{:04x}", u32::from(c))?,
+            None => {}
+        }
+        rest = chars.as_str();
+    }
+    w.write_str(rest)?;
+    w.write_char('"')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +369,57 @@ mod tests {
         drop(flusher);
         log.append(b"late\n").unwrap();
         assert_eq!(sink.0.lock().unwrap().0, b"first\nlate\n");
+    }
+
+    #[test]
+    fn events_are_json_lines_in_the_stock_shape() {
+        let sink = Sink::default();
+        let out = sink.clone();
+        let make = move || out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(JsonLines)
+            .with_writer(make)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                request_id = %"r-1",
+                principal = "say \"hi\"\\\n\u{1}é",
+                status = 200u16,
+                latency_us = 17u64,
+                delta = -3i64,
+                ok = true,
+                "request"
+            );
+            tracing::warn!(error = ?"bad", "it failed");
+        });
+        let text = String::from_utf8(sink.0.lock().unwrap().0.clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let first = &lines[0];
+        assert_eq!(first["level"], "INFO");
+        assert_eq!(first["target"], module_path!());
+        assert_eq!(
+            first["fields"],
+            serde_json::json!({
+                "message": "request",
+                "request_id": "r-1",
+                "principal": "say \"hi\"\\\n\u{1}é",
+                "status": 200,
+                "latency_us": 17,
+                "delta": -3,
+                "ok": true,
+            })
+        );
+        let ts = first["timestamp"].as_str().unwrap();
+        assert!(
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok(),
+            "{ts}"
+        );
+        assert_eq!(ts.len(), "2026-11-28T04:47:04.595661Z".len());
+        assert_eq!(lines[1]["level"], "WARN");
+        assert_eq!(lines[1]["fields"]["error"], "\"bad\"");
     }
 }
