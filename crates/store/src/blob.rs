@@ -11,6 +11,13 @@
 //! no metadata refers to (removed by [`BlobStore::sweep_orphans`], run at startup before any
 //! write). The in-memory variant keeps bodies in memory, for `--in-memory` servers.
 //!
+//! A body past 1 MiB is written by a thread of its own, beside the hashing thread, with
+//! direct I/O (`O_DIRECT`, on Linux, where the file system takes it) a 1 MiB aligned buffer at
+//! a time, and a blob file that large is read back the same way: large bodies stream between
+//! the network and the disk without passing through the page cache, whose copies cost as
+//! much CPU as the network's and which a one-off upload would fill with pages nobody reads.
+//! Elsewhere, or where the file system refuses, the same code goes through the page cache.
+//!
 //! Small bodies (up to [`INLINE_MAX`]) never become files: the writer keeps them, and the
 //! committed blob carries its bytes ([`CommittedBlob::inline`]) for the store to keep in the
 //! same transaction as the metadata that refers to them. A small durable write then costs a
@@ -281,11 +288,13 @@ impl BlobStore {
             Backend::Disk { dir, tmp, .. } => {
                 let tmp_path = tmp.join(format!("{id}.tmp"));
                 let file = OpenOptions::new()
+                    .read(true)
                     .write(true)
                     .create_new(true)
                     .open(&tmp_path)?;
                 Sink::File {
-                    file: BufWriter::with_capacity(BUFFER, file),
+                    out: FileOut::Buffered(BufWriter::with_capacity(BUFFER, file)),
+                    pos: 0,
                     tmp_path,
                     final_path: dir.join(id.as_str()),
                     store: Arc::clone(&self.backend),
@@ -309,12 +318,27 @@ impl BlobStore {
     pub fn open(&self, id: &BlobId) -> io::Result<BlobReader> {
         match self.backend.as_ref() {
             Backend::Disk { dir, .. } => {
-                let file = File::open(dir.join(id.as_str()))?;
+                let path = dir.join(id.as_str());
+                let file = File::open(&path)?;
                 let len = file.metadata()?.len();
-                Ok(BlobReader {
-                    inner: ReaderInner::File(file),
-                    len,
-                })
+                let inner = match (len > DIRECT_READ_AFTER)
+                    .then(|| open_direct(&path, false))
+                    .flatten()
+                {
+                    Some(direct) => ReaderInner::Direct(Box::new(DirectReader {
+                        file: direct,
+                        path,
+                        direct: true,
+                        storage: Vec::new(),
+                        skew: 0,
+                        start: 0,
+                        filled: 0,
+                        pos: 0,
+                        len,
+                    })),
+                    None => ReaderInner::File(file),
+                };
+                Ok(BlobReader { inner, len })
             }
             Backend::Memory(map) => {
                 let chunks = lock(map)
@@ -448,7 +472,9 @@ enum Sink {
     /// once it outgrows that.
     Inline { buf: Vec<u8>, store: BlobStore },
     File {
-        file: BufWriter<File>,
+        out: FileOut,
+        /// Bytes accepted so far.
+        pos: u64,
         tmp_path: PathBuf,
         final_path: PathBuf,
         store: Arc<Backend>,
@@ -588,6 +614,246 @@ impl Digests {
     }
 }
 
+/// Past this size a file blob is written by a thread of its own, with direct I/O where the
+/// file system has it: a large body then streams to the disk at the disk's pace instead of
+/// through the page cache (whose copies cost as much CPU as the network receive, and which a
+/// one-off upload would only fill with pages nobody reads again), beside the hashing thread.
+const WRITE_BEHIND_AFTER: u64 = HASH_THREAD_AFTER;
+/// The bytes one write of the writing thread carries.
+const WRITE_BEHIND_BUFFER: usize = 1024 * 1024;
+/// Pieces in flight to the writing thread before a write waits for it.
+const WRITE_QUEUE: usize = 64;
+/// The alignment direct I/O asks of offsets, lengths and memory.
+const ALIGN: usize = 4096;
+
+/// A blob file's writes.
+enum FileOut {
+    /// Through a small buffer, on the caller's thread.
+    Buffered(BufWriter<File>),
+    /// On a thread of their own ([`write_behind`]), which hands the file back at the end.
+    Thread {
+        queue: std::sync::mpsc::SyncSender<Bytes>,
+        done: std::thread::JoinHandle<io::Result<File>>,
+    },
+    Gone,
+}
+
+impl FileOut {
+    /// Moves the writes after the first `pos` bytes to a thread of their own.
+    fn write_behind(&mut self, pos: u64, path: &Path) -> io::Result<()> {
+        let FileOut::Buffered(file) = std::mem::replace(self, FileOut::Gone) else {
+            return Ok(());
+        };
+        let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let direct = open_direct(path, true);
+        let (queue, pieces) = std::sync::mpsc::sync_channel::<Bytes>(WRITE_QUEUE);
+        let done = std::thread::Builder::new()
+            .name("blob-write".into())
+            .spawn(move || write_behind(file, direct, pos, &pieces))?;
+        *self = FileOut::Thread { queue, done };
+        Ok(())
+    }
+
+    /// Every byte written; the file, ready to be synced.
+    fn finish(self) -> io::Result<File> {
+        match self {
+            FileOut::Buffered(file) => file.into_inner().map_err(io::IntoInnerError::into_error),
+            FileOut::Thread { queue, done } => {
+                drop(queue);
+                done.join()
+                    .map_err(|_| io::Error::other("the blob writing thread failed"))?
+            }
+            FileOut::Gone => Err(io::Error::other("blob writer failed")),
+        }
+    }
+}
+
+/// A blob file opened for direct I/O, where the platform and file system allow it.
+#[cfg(target_os = "linux")]
+fn open_direct(path: &Path, write: bool) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+        .ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_direct(_path: &Path, _write: bool) -> Option<File> {
+    None
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(mut file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    file.seek(SeekFrom::Start(at))?;
+    file.write_all(bytes)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, bytes: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, bytes, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, bytes: &mut [u8], at: u64) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(at))?;
+    file.read(bytes)
+}
+
+fn read_exact_at(file: &File, mut bytes: &mut [u8], mut at: u64) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match read_at(file, bytes, at) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                bytes = bytes.get_mut(n..).unwrap_or_default();
+                at += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Past this size a blob file is read as it was written: with direct I/O, a buffer at a
+/// time.
+const DIRECT_READ_AFTER: u64 = WRITE_BEHIND_AFTER;
+
+/// A large blob file read with direct I/O through an aligned buffer, allocated at the first
+/// read and freed at the end of the file, so a body of many segments holds one at a time.
+struct DirectReader {
+    file: File,
+    path: PathBuf,
+    /// Whether `file` is open for direct I/O (it is reopened without when a read is refused).
+    direct: bool,
+    storage: Vec<u8>,
+    /// Where the aligned buffer starts in `storage`.
+    skew: usize,
+    /// The file offset the buffer holds, and how many bytes from there.
+    start: u64,
+    filled: usize,
+    pos: u64,
+    len: u64,
+}
+
+impl DirectReader {
+    /// Reads the buffer's worth of the file from the aligned offset at or before `pos`.
+    fn fill(&mut self) -> io::Result<()> {
+        if self.storage.is_empty() {
+            self.storage = vec![0u8; WRITE_BEHIND_BUFFER + ALIGN];
+            self.skew = self.storage.as_ptr().align_offset(ALIGN);
+        }
+        let at = self.pos - self.pos % ALIGN as u64;
+        let skew = self.skew;
+        let buf = self
+            .storage
+            .get_mut(skew..skew + WRITE_BEHIND_BUFFER)
+            .ok_or_else(|| io::Error::other("no aligned buffer"))?;
+        let n = loop {
+            match read_at(&self.file, buf, at) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidInput && self.direct => {
+                    self.file = File::open(&self.path)?;
+                    self.direct = false;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.start = at;
+        self.filled = n;
+        Ok(())
+    }
+}
+
+impl Read for DirectReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let end = self.start + self.filled as u64;
+        if self.storage.is_empty() || self.pos < self.start || self.pos >= end {
+            self.fill()?;
+        }
+        let from = usize::try_from(self.pos - self.start).unwrap_or(usize::MAX);
+        let held = self
+            .storage
+            .get(self.skew + from..self.skew + self.filled)
+            .unwrap_or_default();
+        let n = held.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(held.get(..n).unwrap_or_default());
+        self.pos += n as u64;
+        if self.pos >= self.len {
+            self.storage = Vec::new();
+            self.filled = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// Writes whole aligned blocks at an aligned offset: directly while the file system takes
+/// direct I/O, through the page cache once it refuses.
+fn write_blocks(direct: &mut Option<File>, file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    if let Some(d) = direct {
+        match write_at(d, bytes, at) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => *direct = None,
+            Err(e) => return Err(e),
+        }
+    }
+    write_at(file, bytes, at)
+}
+
+/// The writing thread: `pieces` land in an aligned buffer that covers the file from an
+/// aligned offset (the bytes before `pos` in its first block are read back), and go out a
+/// buffer at a time; the unaligned tail goes through the page cache.
+fn write_behind(
+    file: File,
+    mut direct: Option<File>,
+    pos: u64,
+    pieces: &std::sync::mpsc::Receiver<Bytes>,
+) -> io::Result<File> {
+    let mut storage = vec![0u8; WRITE_BEHIND_BUFFER + ALIGN];
+    let skew = storage.as_ptr().align_offset(ALIGN);
+    let buf = storage
+        .get_mut(skew..skew + WRITE_BEHIND_BUFFER)
+        .ok_or_else(|| io::Error::other("no aligned buffer"))?;
+    let lead = (pos % ALIGN as u64) as usize;
+    let mut at = pos - lead as u64;
+    read_exact_at(&file, buf.get_mut(..lead).unwrap_or_default(), at)?;
+    let mut filled = lead;
+    for piece in pieces {
+        let mut rest: &[u8] = &piece;
+        while !rest.is_empty() {
+            let room = buf.get_mut(filled..).unwrap_or_default();
+            let n = room.len().min(rest.len());
+            let (now, later) = rest.split_at(n);
+            room.get_mut(..n).unwrap_or_default().copy_from_slice(now);
+            rest = later;
+            filled += n;
+            if filled == buf.len() {
+                write_blocks(&mut direct, &file, buf, at)?;
+                at += buf.len() as u64;
+                filled = 0;
+            }
+        }
+    }
+    let whole = filled - filled % ALIGN;
+    let (blocks, tail) = buf.get(..filled).unwrap_or_default().split_at(whole);
+    write_blocks(&mut direct, &file, blocks, at)?;
+    write_at(&file, tail, at + whole as u64)?;
+    Ok(file)
+}
+
 /// A blob being written. Dropping it without [`BlobWriter::commit`] discards it.
 pub struct BlobWriter {
     id: BlobId,
@@ -607,7 +873,7 @@ impl std::fmt::Debug for BlobWriter {
 
 impl Write for BlobWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.write_sink(buf)?;
+        let n = self.write_sink(buf, None)?;
         let written = buf.get(..n).unwrap_or_default();
         match &mut self.digests {
             // Small bodies are hashed here; only the thread needs an owned copy.
@@ -622,7 +888,10 @@ impl Write for BlobWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
-            Some(Sink::File { file, .. }) => file.flush(),
+            Some(Sink::File {
+                out: FileOut::Buffered(file),
+                ..
+            }) => file.flush(),
             _ => Ok(()),
         }
     }
@@ -633,7 +902,7 @@ impl BlobWriter {
     pub fn write_bytes(&mut self, bytes: Bytes) -> io::Result<()> {
         let mut rest: &[u8] = &bytes;
         while !rest.is_empty() {
-            let n = self.write_sink(rest)?;
+            let n = self.write_sink(rest, Some(&bytes))?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
@@ -644,7 +913,9 @@ impl BlobWriter {
         self.digests.update(bytes, size)
     }
 
-    fn write_sink(&mut self, buf: &[u8]) -> io::Result<usize> {
+    /// Writes some of `buf` to the sink; `owned`, when given, holds `buf`, so a thread can
+    /// share it without a copy.
+    fn write_sink(&mut self, buf: &[u8], owned: Option<&Bytes>) -> io::Result<usize> {
         if let Some(Sink::Inline { buf: held, store }) = &mut self.sink {
             if held.len() + buf.len() <= store.inline_max {
                 held.extend_from_slice(buf);
@@ -655,7 +926,12 @@ impl BlobWriter {
             let mut sink = store.sink(&self.id)?;
             self.sink = None;
             match &mut sink {
-                Sink::File { file, .. } => file.write_all(&held)?,
+                Sink::File { out, pos, .. } => {
+                    if let FileOut::Buffered(file) = out {
+                        file.write_all(&held)?;
+                        *pos = held.len() as u64;
+                    }
+                }
                 Sink::Memory { chunks, .. } => append_chunks(chunks, &held),
                 Sink::Inline { .. } => {}
             }
@@ -663,7 +939,31 @@ impl BlobWriter {
         }
         match &mut self.sink {
             Some(Sink::Inline { .. }) => Err(io::Error::other("an inline body did not move")),
-            Some(Sink::File { file, .. }) => file.write(buf),
+            Some(Sink::File {
+                out, pos, tmp_path, ..
+            }) => {
+                if matches!(out, FileOut::Buffered(_))
+                    && *pos + buf.len() as u64 > WRITE_BEHIND_AFTER
+                {
+                    out.write_behind(*pos, tmp_path)?;
+                }
+                let n = match out {
+                    FileOut::Buffered(file) => file.write(buf)?,
+                    FileOut::Thread { queue, .. } => {
+                        let piece = match owned {
+                            Some(o) => o.slice_ref(buf),
+                            None => Bytes::copy_from_slice(buf),
+                        };
+                        queue
+                            .send(piece)
+                            .map_err(|_| io::Error::other("the blob writing thread stopped"))?;
+                        buf.len()
+                    }
+                    FileOut::Gone => return Err(io::Error::other("blob writer failed")),
+                };
+                *pos += n as u64;
+                Ok(n)
+            }
             Some(Sink::Memory { chunks, .. }) => {
                 append_chunks(chunks, buf);
                 Ok(buf.len())
@@ -696,13 +996,14 @@ impl BlobWriter {
         match self.sink.take() {
             Some(Sink::Inline { buf, .. }) => inline = Some(Bytes::from(buf)),
             Some(Sink::File {
-                file,
+                out,
                 tmp_path,
                 final_path,
                 store,
+                ..
             }) => {
                 let result = (|| {
-                    let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+                    let file = out.finish()?;
                     file.sync_all()?;
                     drop(file);
                     fs::rename(&tmp_path, &final_path)?;
@@ -744,8 +1045,8 @@ impl BlobWriter {
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        if let Some(Sink::File { file, tmp_path, .. }) = self.sink.take() {
-            drop(file);
+        if let Some(Sink::File { out, tmp_path, .. }) = self.sink.take() {
+            drop(out);
             let _ = remove_if_present(&tmp_path);
         }
     }
@@ -753,6 +1054,7 @@ impl Drop for BlobWriter {
 
 enum ReaderInner {
     File(File),
+    Direct(Box<DirectReader>),
     Memory { chunks: Arc<Chunks>, pos: u64 },
     Inline(Cursor<Bytes>),
 }
@@ -787,6 +1089,7 @@ impl Read for BlobReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &mut self.inner {
             ReaderInner::File(f) => f.read(buf),
+            ReaderInner::Direct(d) => d.read(buf),
             ReaderInner::Inline(c) => c.read(buf),
             ReaderInner::Memory { chunks, pos } => {
                 let index = usize::try_from(*pos / MEMORY_CHUNK as u64).unwrap_or(usize::MAX);
@@ -807,19 +1110,26 @@ impl Seek for BlobReader {
         match &mut self.inner {
             ReaderInner::File(f) => f.seek(pos),
             ReaderInner::Inline(c) => c.seek(pos),
+            ReaderInner::Direct(d) => {
+                d.pos = seek_target(pos, d.pos, d.len)?;
+                Ok(d.pos)
+            }
             ReaderInner::Memory { chunks, pos: at } => {
-                let target = match pos {
-                    SeekFrom::Start(p) => Some(p),
-                    SeekFrom::End(d) => chunks.len.checked_add_signed(d),
-                    SeekFrom::Current(d) => at.checked_add_signed(d),
-                };
-                *at = target.ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
-                })?;
+                *at = seek_target(pos, *at, chunks.len)?;
                 Ok(*at)
             }
         }
     }
+}
+
+/// Where a seek lands, for readers that keep their own position.
+fn seek_target(to: SeekFrom, at: u64, len: u64) -> io::Result<u64> {
+    match to {
+        SeekFrom::Start(p) => Some(p),
+        SeekFrom::End(d) => len.checked_add_signed(d),
+        SeekFrom::Current(d) => at.checked_add_signed(d),
+    }
+    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))
 }
 
 struct OpenSegment {
@@ -1063,6 +1373,91 @@ mod tests {
                 assert_eq!(got, data[start..end], "from {start}");
             }
         }
+    }
+
+    #[test]
+    fn large_files_are_written_behind_and_read_back_at_any_offset() {
+        // Odd sizes everywhere: the unaligned start of the written-behind part, pieces that
+        // straddle the writing thread's buffer, an unaligned tail.
+        let size = 3 * WRITE_BEHIND_BUFFER + 4097;
+        let data = Bytes::from((0..size).map(|i| (i % 241) as u8).collect::<Vec<u8>>());
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::on_disk(dir.path()).unwrap();
+        let mut w = blobs.begin(Checksums::ALL).unwrap();
+        let mut at = 0;
+        for (i, len) in [1000, 70_001, 999_999, 1, 65_536]
+            .iter()
+            .cycle()
+            .enumerate()
+        {
+            let end = (at + len).min(size);
+            let piece = data.slice(at..end);
+            if i % 2 == 0 {
+                w.write_bytes(piece).unwrap();
+            } else {
+                w.write_all(&piece).unwrap();
+            }
+            at = end;
+            if at == size {
+                break;
+            }
+        }
+        let b = w.commit().unwrap();
+        assert_eq!(b.size, size as u64);
+        assert_eq!(b.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+        assert_eq!(
+            b.sha256,
+            Some(<[u8; 32]>::from(sha2::Sha256::digest(&data)))
+        );
+        // The file holds the body, whatever reads it.
+        let on_disk = fs::read(dir.path().join(BLOB_DIR).join(b.id.as_str())).unwrap();
+        assert!(on_disk == data, "the file differs from the body");
+        assert_eq!(blobs.temp_files().unwrap(), 0);
+
+        assert!(read_all(blobs.open(&b.id).unwrap()) == data);
+        let mut r = blobs.open(&b.id).unwrap();
+        let buffer = WRITE_BEHIND_BUFFER;
+        for start in [
+            buffer - 3,
+            0,
+            4095,
+            2 * buffer + 1,
+            size - 2,
+            buffer,
+            12_345,
+        ] {
+            r.seek(SeekFrom::Start(start as u64)).unwrap();
+            let end = (start + 10).min(size);
+            let mut got = vec![0u8; end - start];
+            r.read_exact(&mut got).unwrap();
+            assert_eq!(got, data[start..end], "from {start}");
+        }
+        r.seek(SeekFrom::Start(size as u64 + 10)).unwrap();
+        assert_eq!(r.read(&mut [0u8; 8]).unwrap(), 0, "past the end");
+
+        // Two large segments, read across the seam.
+        let second = blobs.put(&data[..buffer + 1], Checksums::NONE).unwrap();
+        let mut body = blobs.open_body(&[b.segment(), second.segment()]).unwrap();
+        body.seek(SeekFrom::Start(size as u64 - 100)).unwrap();
+        let mut seam = vec![0u8; 200];
+        body.read_exact(&mut seam).unwrap();
+        assert_eq!(seam[..100], data[size - 100..]);
+        assert_eq!(seam[100..], data[..100]);
+    }
+
+    #[test]
+    fn a_large_file_dropped_mid_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::on_disk(dir.path()).unwrap();
+        let mut w = blobs.begin(Checksums::NONE).unwrap();
+        for _ in 0..3 {
+            w.write_bytes(Bytes::from(vec![7u8; WRITE_BEHIND_BUFFER]))
+                .unwrap();
+        }
+        assert_eq!(blobs.temp_files().unwrap(), 1);
+        drop(w);
+        assert_eq!(blobs.temp_files().unwrap(), 0);
+        assert!(blobs.list().unwrap().is_empty());
     }
 
     #[test]
