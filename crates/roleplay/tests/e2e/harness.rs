@@ -61,8 +61,21 @@ impl Server {
     }
 
     /// What the server wrote to stderr (its JSON log lines), across restarts.
+    /// The server's stderr so far. Request lines reach it in batches a few milliseconds
+    /// after their responses, so this waits until the log stops growing.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+        let read =
+            || std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default();
+        let mut last = read();
+        for _ in 0..40 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let now = read();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
     }
 
     fn spawn(dir: tempfile::TempDir, in_memory: bool, args: &[&str]) -> Server {
