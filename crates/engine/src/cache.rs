@@ -3,6 +3,10 @@
 //! configuration. Every entry is tagged with the store's IAM generation it was read under
 //! and is used only while the store still reports that generation, so any committed IAM or
 //! bucket write invalidates everything at once.
+//!
+//! Objects' latest versions are kept the same way under the store's object generation, which
+//! any committed object or upload write moves: a run of reads of the same objects reads the
+//! store once per object, and the first write anywhere starts the cache over.
 
 use roleplay_policy::{Policy, PolicyKind};
 use std::collections::HashMap;
@@ -76,6 +80,89 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
     }
 }
 
+/// Inline body bytes the object cache holds before it starts over.
+const OBJECT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The latest version of objects by bucket and key, valid for one object generation and
+/// bounded in entries and in the inline body bytes it holds.
+#[derive(Default)]
+pub(crate) struct ObjectCache {
+    inner: Mutex<Objects>,
+}
+
+#[derive(Default)]
+struct Objects {
+    generation: u64,
+    /// Bucket → key → version.
+    map: HashMap<String, HashMap<String, Arc<roleplay_store::ObjectVersion>>>,
+    entries: usize,
+    bytes: usize,
+}
+
+impl ObjectCache {
+    fn lock(&self) -> MutexGuard<'_, Objects> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The latest version of `bucket`/`key` cached under `generation`.
+    pub(crate) fn get(
+        &self,
+        generation: u64,
+        bucket: &str,
+        key: &str,
+    ) -> Option<Arc<roleplay_store::ObjectVersion>> {
+        let objects = self.lock();
+        if objects.generation != generation {
+            return None;
+        }
+        objects.map.get(bucket)?.get(key).cloned()
+    }
+
+    /// Keeps `version`, read under `generation`, as `bucket`/`key`'s latest.
+    pub(crate) fn insert(
+        &self,
+        generation: u64,
+        bucket: &str,
+        key: &str,
+        version: Arc<roleplay_store::ObjectVersion>,
+    ) {
+        let weight = key.len()
+            + version
+                .body
+                .iter()
+                .filter_map(|s| s.inline.as_ref().map(|b| b.len()))
+                .sum::<usize>();
+        let mut objects = self.lock();
+        if generation != objects.generation {
+            if generation < objects.generation {
+                return;
+            }
+            objects.generation = generation;
+            objects.clear();
+        }
+        if objects.entries >= LIMIT || objects.bytes + weight > OBJECT_BYTES {
+            objects.clear();
+        }
+        let previous = objects
+            .map
+            .entry(bucket.to_owned())
+            .or_default()
+            .insert(key.to_owned(), version);
+        if previous.is_none() {
+            objects.entries += 1;
+            objects.bytes += weight;
+        }
+    }
+}
+
+impl Objects {
+    fn clear(&mut self) {
+        self.map.clear();
+        self.entries = 0;
+        self.bytes = 0;
+    }
+}
+
 /// Who a principal is, for its cached policies: account, kind, name and unique id (a
 /// recreated principal has a new id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -108,6 +195,8 @@ pub(crate) struct IamCache {
     pub roles: GenMap<String, Option<Arc<roleplay_store::Role>>>,
     /// (kind, ARN) → the managed policy's default version, compiled.
     pub managed: GenMap<(PolicyKind, String), Option<Arc<Policy>>>,
+    /// The latest versions of objects, for GetObject and HeadObject.
+    pub objects: ObjectCache,
     /// Access key id → the last minute (Unix time / 60) its use was recorded.
     pub key_use: Mutex<HashMap<String, i64>>,
 }
@@ -117,4 +206,63 @@ pub(crate) struct IamCache {
 pub(crate) struct SessionPrincipal {
     pub user: Option<roleplay_store::User>,
     pub role_tags: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roleplay_store::{BlobId, ObjectVersion, Segment};
+
+    fn version(key: &str, inline: usize) -> Arc<ObjectVersion> {
+        let owner = "123456789012".parse().unwrap();
+        let mut v = ObjectVersion::delete_marker(
+            "b",
+            key,
+            "null",
+            &owner,
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
+        v.delete_marker = false;
+        v.body = vec![Segment {
+            blob: BlobId::random().unwrap(),
+            size: inline as u64,
+            inline: Some(vec![0u8; inline].into()),
+        }];
+        Arc::new(v)
+    }
+
+    #[test]
+    fn objects_live_for_one_generation_within_a_byte_budget() {
+        let cache = ObjectCache::default();
+        cache.insert(3, "b", "k", version("k", 10));
+        assert!(cache.get(3, "b", "k").is_some());
+        assert!(cache.get(4, "b", "k").is_none(), "another generation");
+        assert!(cache.get(3, "other", "k").is_none());
+        cache.insert(2, "b", "old", version("old", 10));
+        assert!(
+            cache.get(2, "b", "old").is_none(),
+            "an older read is not kept"
+        );
+        assert!(
+            cache.get(3, "b", "k").is_some(),
+            "nor does it disturb the map"
+        );
+        cache.insert(5, "b", "new", version("new", 10));
+        assert!(
+            cache.get(5, "b", "k").is_none(),
+            "a newer generation starts over"
+        );
+
+        // Inline bodies are bounded in bytes: past the budget the map starts over.
+        let big = OBJECT_BYTES / 4;
+        for i in 0..4 {
+            cache.insert(5, "b", &format!("big{i}"), version("big", big));
+        }
+        assert!(
+            cache.get(5, "b", "big0").is_none(),
+            "the fourth one overflowed"
+        );
+        assert!(cache.get(5, "b", "big3").is_some());
+        assert!(cache.lock().bytes <= OBJECT_BYTES);
+    }
 }

@@ -26,6 +26,7 @@ use roleplay_store::{
 use roleplay_types::AccountId;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub mod copy;
 pub mod delete_objects;
@@ -236,6 +237,27 @@ impl Engine {
             .buckets
             .get_or_fill(tx.iam_generation(), name.to_owned(), || tx.get_bucket(name))?
             .ok_or_else(|| S3Error::no_such_bucket(name))
+    }
+
+    /// The latest version of `key`, from the cache when this is a read at an object
+    /// generation it holds. Delete markers and missing keys are read each time.
+    fn latest_object(
+        &self,
+        tx: &dyn ReadTx,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<Arc<ObjectVersion>>, S3Error> {
+        let generation = tx.object_generation();
+        if let Some(hit) = generation.and_then(|g| self.cache.objects.get(g, bucket, key)) {
+            return Ok(Some(hit));
+        }
+        let found = tx.get_object(bucket, key, None)?.map(Arc::new);
+        if let (Some(g), Some(v)) = (generation, &found)
+            && !v.delete_marker
+        {
+            self.cache.objects.insert(g, bucket, key, Arc::clone(v));
+        }
+        Ok(found)
     }
 
     /// `ListBuckets`: the caller's own account's buckets.
@@ -522,10 +544,13 @@ impl Engine {
         name: &str,
         key: &str,
         version: Option<&str>,
-    ) -> Result<ObjectVersion, S3Error> {
+    ) -> Result<Arc<ObjectVersion>, S3Error> {
         self.store.read(|tx| {
             let bucket = self.bucket(tx, name)?;
-            let found = tx.get_object(name, key, version)?;
+            let found = match version {
+                Some(_) => tx.get_object(name, key, version)?.map(Arc::new),
+                None => self.latest_object(tx, name, key)?,
+            };
             let mut ctx = self.s3_context(id, info);
             if let Some(o) = &found {
                 config::existing_tags(&mut ctx, &o.tags);
@@ -541,7 +566,7 @@ impl Engine {
                 action,
                 &object_arn(name, key),
                 Some(&bucket),
-                found.as_ref(),
+                found.as_deref(),
                 &ctx,
             )?;
             match found {

@@ -582,7 +582,7 @@ async fn serve(
                 .get_object(id.as_ref(), &info, &bucket, &key, version.as_deref())
                 .and_then(|o| {
                     get_response(
-                        o,
+                        &o,
                         &blobs,
                         range.as_deref(),
                         &conditions,
@@ -761,7 +761,7 @@ fn etag_matches(list: &str, etag: &str) -> bool {
 }
 
 fn get_response(
-    o: ObjectVersion,
+    o: &ObjectVersion,
     blobs: &roleplay_store::BlobStore,
     range: Option<&str>,
     c: &Conditions,

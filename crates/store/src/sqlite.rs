@@ -57,6 +57,10 @@ struct Writer {
     iam_touched: Arc<AtomicBool>,
     /// Bumped after every commit that changed IAM state (see [`Store::iam_generation`]).
     iam_generation: AtomicU64,
+    /// Set by the update hook when a row of the object tables changes.
+    objects_touched: Arc<AtomicBool>,
+    /// Bumped after every commit that changed objects (see [`ReadTx::object_generation`]).
+    object_generation: AtomicU64,
     /// Writes queued by [`Store::write_queued`], for the queue thread.
     jobs: Mutex<Jobs>,
     /// Wakes the queue thread.
@@ -153,10 +157,13 @@ impl SqliteStore {
         path: Option<PathBuf>,
     ) -> Result<Self, StoreError> {
         let iam_touched = Arc::new(AtomicBool::new(false));
-        let touched = Arc::clone(&iam_touched);
+        let objects_touched = Arc::new(AtomicBool::new(false));
+        let (iam, objects) = (Arc::clone(&iam_touched), Arc::clone(&objects_touched));
         conn.update_hook(Some(move |_: Action, _: &str, table: &str, _: i64| {
-            if !S3_TABLES.contains(&table) {
-                touched.store(true, Ordering::Relaxed);
+            if S3_TABLES.contains(&table) {
+                objects.store(true, Ordering::Relaxed);
+            } else {
+                iam.store(true, Ordering::Relaxed);
             }
         }))?;
         Ok(Self {
@@ -165,6 +172,8 @@ impl SqliteStore {
                 queued: AtomicUsize::new(0),
                 iam_touched,
                 iam_generation: AtomicU64::new(0),
+                objects_touched,
+                object_generation: AtomicU64::new(0),
                 jobs: Mutex::default(),
                 jobs_ready: Condvar::new(),
             }),
@@ -199,13 +208,14 @@ impl SqliteStore {
 
     fn read_on(
         conn: &Connection,
-        generation: u64,
+        generations: (u64, u64),
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         exec(conn, "BEGIN")?;
         let result = f(&SqliteTx {
             conn,
-            generation: Some(generation),
+            generation: Some(generations.0),
+            object_generation: Some(generations.1),
         });
         // A read has nothing to commit.
         let ended = exec(conn, "ROLLBACK");
@@ -245,6 +255,7 @@ impl Writer {
             f(&mut SqliteTx {
                 conn,
                 generation: None,
+                object_generation: None,
             })
         }));
         let undo = !matches!(run, Ok(Ok(())));
@@ -336,9 +347,13 @@ impl Writer {
             }
             committed.map_err(|e| e.to_string())
         };
-        if self.iam_touched.swap(false, Ordering::Relaxed) && outcome.is_ok() && !empty {
-            // After the commit: a reader that sees the new number reads the new state.
+        // After the commit: a reader that sees a new number reads the new state.
+        let committed = outcome.is_ok() && !empty;
+        if self.iam_touched.swap(false, Ordering::Relaxed) && committed {
             self.iam_generation.fetch_add(1, Ordering::Release);
+        }
+        if self.objects_touched.swap(false, Ordering::Relaxed) && committed {
+            self.object_generation.fetch_add(1, Ordering::Release);
         }
         for done in std::mem::take(&mut *lock(&batch.queued)) {
             tell(
@@ -402,9 +417,12 @@ impl Store for SqliteStore {
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         // Read before the transaction takes its snapshot (see `ReadTx::iam_generation`).
-        let generation = self.iam_generation();
+        let generations = (
+            self.iam_generation(),
+            self.writer.object_generation.load(Ordering::Acquire),
+        );
         let conn = self.readers.take()?;
-        let result = Self::read_on(&conn, generation, f);
+        let result = Self::read_on(&conn, generations, f);
         self.readers.give_back(conn);
         result
     }
@@ -509,4 +527,5 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 struct SqliteTx<'c> {
     conn: &'c Connection,
     generation: Option<u64>,
+    object_generation: Option<u64>,
 }

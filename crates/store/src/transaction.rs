@@ -212,6 +212,11 @@ pub trait ReadTx {
     /// there may be cached).
     fn iam_generation(&self) -> Option<u64>;
 
+    /// Like [`ReadTx::iam_generation`] for objects: a number that changes after every
+    /// committed write that changed an object version, a multipart upload or a part, read
+    /// before this transaction's snapshot; `None` in a write transaction.
+    fn object_generation(&self) -> Option<u64>;
+
     /// The account with this id.
     fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
     /// All accounts, by id.

@@ -302,3 +302,74 @@ fn sixty_four_clients_lose_nothing() {
         users.len()
     );
 }
+
+/// Reads of an object are served from a cache between writes: every acknowledged write,
+/// overwrite, tagging or delete is seen by the next read of the writer and of everyone else,
+/// however many reads of the old state came before it.
+#[test]
+fn reads_after_a_write_see_it() {
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scenario.toml"), three_accounts()).unwrap();
+    let server = Server::start_on_disk(dir);
+    let key = Key::new(A_ROOT.0, A_ROOT.1);
+    let root = Client::new(server.port, &key);
+    must(root.create_bucket("cached"), "CreateBucket");
+    must(root.put("cached", "k", b"0"), "PutObject");
+    let stop = Arc::new(AtomicBool::new(false));
+    // The highest value whose write was acknowledged.
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, stop, acknowledged) = (root.clone(), stop.clone(), acknowledged.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let before = acknowledged.load(Ordering::SeqCst);
+                    let got: u64 = must(c.get("cached", "k"), "GetObject")
+                        .text()
+                        .parse()
+                        .unwrap();
+                    assert!(got >= before, "read {got} after {before} was acknowledged");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for i in 1..=300u64 {
+        must(
+            root.put("cached", "k", i.to_string().as_bytes()),
+            "PutObject",
+        );
+        acknowledged.store(i, Ordering::SeqCst);
+        assert_eq!(
+            must(root.get("cached", "k"), "GetObject").text(),
+            i.to_string()
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().unwrap() > 0, "every reader read");
+    }
+
+    let get = || must(root.get("cached", "k"), "GetObject");
+    for _ in 0..3 {
+        assert_eq!(get().header("x-amz-tagging-count"), None);
+    }
+    let tagging = "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>";
+    let tag = Raw::new("PUT", "/cached/k")
+        .query("tagging")
+        .body(tagging.as_bytes())
+        .key(&key);
+    must(call(server.port, &tag), "PutObjectTagging");
+    assert_eq!(get().header("x-amz-tagging-count"), Some("1"));
+    must(root.delete("cached", "k"), "DeleteObject");
+    let gone = root.get("cached", "k").unwrap();
+    assert_eq!(
+        (gone.status, gone.code().as_deref()),
+        (404, Some("NoSuchKey"))
+    );
+    must(root.put("cached", "k", b"again"), "PutObject");
+    assert_eq!(get().text(), "again");
+}

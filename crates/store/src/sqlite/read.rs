@@ -327,6 +327,10 @@ impl ReadTx for SqliteTx<'_> {
         self.generation
     }
 
+    fn object_generation(&self) -> Option<u64> {
+        self.object_generation
+    }
+
     fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         self.one(
             &format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = ?1"),

@@ -293,6 +293,44 @@ fn the_iam_generation_follows_iam_writes() {
     }
 }
 
+/// The object generation moves with object writes only; a write transaction has none.
+#[test]
+fn the_object_generation_follows_object_writes() {
+    for store in [
+        SqliteStore::open_in_memory().unwrap(),
+        SqliteStore::open(tempfile::tempdir().unwrap().path()).unwrap(),
+    ] {
+        let generation = || {
+            store
+                .read(|tx| Ok::<_, WriteError>(tx.object_generation()))
+                .unwrap()
+        };
+        let account = testsuite::account_id(200_000_000_005);
+        let g0 = generation();
+        assert!(g0.is_some(), "a read transaction has one");
+        store
+            .write(|tx| tx.create_account(&testsuite::account(&account)))
+            .unwrap();
+        let bucket = roleplay_store::testsuite::s3::bucket("objgen-bucket", &account);
+        store.write(|tx| tx.create_bucket(&bucket)).unwrap();
+        assert_eq!(generation(), g0, "IAM and bucket writes leave it alone");
+        let object = roleplay_store::testsuite::s3::object("objgen-bucket", "k", "null", 1, 4);
+        store.write(|tx| tx.put_object_version(&object)).unwrap();
+        let g1 = generation();
+        assert_ne!(g1, g0, "an object write moves it");
+        let failed = store.write(|tx| -> Result<(), WriteError> {
+            tx.put_object_version(&object)?;
+            Err(WriteError::NotFound(roleplay_store::Entity::User))
+        });
+        assert!(failed.is_err());
+        assert_eq!(generation(), g1, "a rolled-back write changes nothing");
+        let in_write = store
+            .write(|tx| Ok::<_, WriteError>(tx.object_generation()))
+            .unwrap();
+        assert_eq!(in_write, None, "nothing read in a write may be cached");
+    }
+}
+
 /// A database from before inline bodies (schema 2) opens, keeps its objects, and takes
 /// inline bodies from then on.
 #[test]
