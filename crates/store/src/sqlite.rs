@@ -211,12 +211,19 @@ impl SqliteStore {
         generations: (u64, u64),
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        exec(conn, "BEGIN")?;
-        let result = f(&SqliteTx {
-            conn,
+        let tx = SqliteTx {
+            conn: TxConn {
+                conn,
+                begin: std::cell::Cell::new(true),
+            },
             generation: Some(generations.0),
             object_generation: Some(generations.1),
-        });
+        };
+        let result = f(&tx);
+        if tx.conn.begin.get() {
+            // Answered without a statement (from the engine's caches): nothing began.
+            return result;
+        }
         // A read has nothing to commit.
         let ended = exec(conn, "ROLLBACK");
         result.and(ended.map_err(StoreError::from))
@@ -253,7 +260,10 @@ impl Writer {
         }
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut SqliteTx {
-                conn,
+                conn: TxConn {
+                    conn,
+                    begin: std::cell::Cell::new(false),
+                },
                 generation: None,
                 object_generation: None,
             })
@@ -502,6 +512,30 @@ impl Drop for SqliteStore {
 
 /// Runs a statement without results through the connection's statement cache (transaction
 /// control runs on every request: parsing it each time would cost more than running it).
+/// A transaction's connection. A read transaction begins at its first statement, so a read
+/// the engine's caches answer whole runs no SQL at all; its snapshot is taken there either
+/// way (SQLite's `BEGIN` is deferred), after the generations it reports were read.
+struct TxConn<'c> {
+    conn: &'c Connection,
+    /// Whether `BEGIN` is still to run.
+    begin: std::cell::Cell<bool>,
+}
+
+impl<'c> TxConn<'c> {
+    fn prepare_cached(&self, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        if self.begin.get() {
+            exec(self.conn, "BEGIN")?;
+            self.begin.set(false);
+        }
+        self.conn.prepare_cached(sql)
+    }
+
+    /// The connection of a transaction already begun (a write's).
+    fn begun(&self) -> &'c Connection {
+        self.conn
+    }
+}
+
 pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
@@ -525,7 +559,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A transaction on one connection; the trait object decides whether it may write.
 struct SqliteTx<'c> {
-    conn: &'c Connection,
+    conn: TxConn<'c>,
     generation: Option<u64>,
     object_generation: Option<u64>,
 }

@@ -331,6 +331,26 @@ fn the_object_generation_follows_object_writes() {
     }
 }
 
+/// A read that runs no statement begins nothing; reads before and after it, on the same
+/// pooled connections, each see the last commit.
+#[test]
+fn reads_without_statements_leave_nothing_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for n in 0..4u64 {
+        store.read(|_| Ok::<_, WriteError>(())).unwrap();
+        let account = testsuite::account_id(200_000_000_010 + n);
+        store
+            .write(|tx| tx.create_account(&testsuite::account(&account)))
+            .unwrap();
+        store.read(|_| Ok::<_, WriteError>(())).unwrap();
+        let found = store
+            .read(|tx| Ok::<_, WriteError>(tx.get_account(&account)?))
+            .unwrap();
+        assert!(found.is_some(), "read {n} sees the commit before it");
+    }
+}
+
 /// A database from before inline bodies (schema 2) opens, keeps its objects, and takes
 /// inline bodies from then on.
 #[test]
