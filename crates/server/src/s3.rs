@@ -907,7 +907,9 @@ fn get_response(
         *r.body_mut() = Body::from(buf);
         return Ok(r);
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    // The reading thread runs up to 2 MiB ahead of the socket, so the disk's reads (1 MiB
+    // at a time for a large blob) overlap the sends instead of alternating with them.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(32);
     std::thread::spawn(move || {
         let mut buf = vec![0u8; READ_CHUNK];
         while remaining > 0 {
