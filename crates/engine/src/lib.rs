@@ -94,15 +94,38 @@ impl From<StoreError> for ApiError {
 /// ISO 8601 UTC with whole seconds, as IAM and STS write times.
 pub(crate) fn iso8601(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = match u32::try_from(t.year()) {
+        Ok(y) if y <= 9999 => y,
+        _ => {
+            return format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            );
+        }
+    };
+    // Digits pushed rather than formatted: every authorized request states the time.
+    let mut out = String::with_capacity(20);
+    let mut push = |n: u32, width: u32, then: Option<char>| {
+        for p in (0..width).rev() {
+            let digit = (n / 10u32.pow(p)) % 10;
+            out.push(char::from_digit(digit, 10).unwrap_or('0'));
+        }
+        if let Some(c) = then {
+            out.push(c);
+        }
+    };
+    push(year, 4, Some('-'));
+    push(u32::from(u8::from(t.month())), 2, Some('-'));
+    push(u32::from(t.day()), 2, Some('T'));
+    push(u32::from(t.hour()), 2, Some(':'));
+    push(u32::from(t.minute()), 2, Some(':'));
+    push(u32::from(t.second()), 2, Some('Z'));
+    out
 }
 
 pub(crate) fn iso8601_from_unix(secs: i64) -> String {
@@ -412,5 +435,27 @@ pub(crate) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::Store(e) => ApiError::internal(e),
         other => ApiError::new(ErrorCode::InternalFailure, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_writes_whole_seconds_in_utc() {
+        for (secs, want) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_795_000_000, "2026-11-18T11:06:40Z"),
+            (951_782_399, "2000-02-28T23:59:59Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+            (-62_135_596_800, "0001-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(iso8601_from_unix(secs), want, "{secs}");
+        }
+        let offset = OffsetDateTime::from_unix_timestamp(3600)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap());
+        assert_eq!(iso8601(offset), "1970-01-01T01:00:00Z");
     }
 }

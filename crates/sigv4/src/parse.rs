@@ -40,10 +40,21 @@ impl CredentialScope {
     /// The scope string used in the string to sign.
     #[must_use]
     pub fn to_scope_string(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        // Pushed rather than formatted: this runs for every signed request.
+        let parts = [
+            self.date.as_str(),
+            &self.region,
+            &self.service,
+            "aws4_request",
+        ];
+        let mut scope = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                scope.push('/');
+            }
+            scope.push_str(part);
+        }
+        scope
     }
 }
 
