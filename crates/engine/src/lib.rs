@@ -94,20 +94,9 @@ impl From<StoreError> for ApiError {
 /// ISO 8601 UTC with whole seconds, as IAM and STS write times.
 pub(crate) fn iso8601(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let year = match u32::try_from(t.year()) {
-        Ok(y) if y <= 9999 => y,
-        _ => {
-            return format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            );
-        }
-    };
+    // The times stated are the clock's and sessions' (after 1970); `time` keeps years
+    // within ±9999, and a year before 1 (never seen) is written as 0000.
+    let year = u32::try_from(t.year()).unwrap_or(0);
     // Digits pushed rather than formatted: every authorized request states the time.
     let mut out = String::with_capacity(20);
     let mut push = |n: u32, width: u32, then: Option<char>| {
