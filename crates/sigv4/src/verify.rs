@@ -28,8 +28,6 @@ pub struct Verified {
     pub amz_date: String,
     /// The verified request signature (the seed of a chunk-signature chain).
     pub signature: String,
-    /// The session token the request carried, for the caller to validate.
-    pub security_token: Option<String>,
     pub(crate) key: SigningKey,
 }
 
@@ -40,10 +38,6 @@ impl std::fmt::Debug for Verified {
             .field("scope", &self.scope)
             .field("amz_date", &self.amz_date)
             .field("signature", &self.signature)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "** redacted **"),
-            )
             .finish_non_exhaustive()
     }
 }
@@ -113,7 +107,6 @@ pub fn verify(
         scope: claims.scope.clone(),
         amz_date: claims.amz_date.clone(),
         signature: claims.signature.clone(),
-        security_token: claims.security_token.clone(),
         key,
     })
 }
