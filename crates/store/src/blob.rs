@@ -329,8 +329,7 @@ impl BlobStore {
                         file: direct,
                         path,
                         direct: true,
-                        storage: Vec::new(),
-                        skew: 0,
+                        buffer: None,
                         start: 0,
                         filled: 0,
                         pos: 0,
@@ -626,6 +625,33 @@ const WRITE_QUEUE: usize = 64;
 /// The alignment direct I/O asks of offsets, lengths and memory.
 const ALIGN: usize = 4096;
 
+/// `WRITE_BEHIND_BUFFER` bytes aligned for direct I/O, found inside a slightly larger
+/// allocation.
+struct AlignedBuffer {
+    storage: Vec<u8>,
+    skew: usize,
+}
+
+impl AlignedBuffer {
+    fn new() -> Self {
+        let storage = vec![0u8; WRITE_BEHIND_BUFFER + ALIGN];
+        let skew = storage.as_ptr().align_offset(ALIGN);
+        Self { storage, skew }
+    }
+
+    fn get(&self) -> &[u8] {
+        self.storage
+            .get(self.skew..self.skew + WRITE_BEHIND_BUFFER)
+            .unwrap_or_default()
+    }
+
+    fn get_mut(&mut self) -> io::Result<&mut [u8]> {
+        self.storage
+            .get_mut(self.skew..self.skew + WRITE_BEHIND_BUFFER)
+            .ok_or_else(|| io::Error::other("no aligned buffer"))
+    }
+}
+
 /// A blob file's writes.
 enum FileOut {
     /// Through a small buffer, on the caller's thread.
@@ -733,9 +759,7 @@ struct DirectReader {
     path: PathBuf,
     /// Whether `file` is open for direct I/O (it is reopened without when a read is refused).
     direct: bool,
-    storage: Vec<u8>,
-    /// Where the aligned buffer starts in `storage`.
-    skew: usize,
+    buffer: Option<AlignedBuffer>,
     /// The file offset the buffer holds, and how many bytes from there.
     start: u64,
     filled: usize,
@@ -746,16 +770,11 @@ struct DirectReader {
 impl DirectReader {
     /// Reads the buffer's worth of the file from the aligned offset at or before `pos`.
     fn fill(&mut self) -> io::Result<()> {
-        if self.storage.is_empty() {
-            self.storage = vec![0u8; WRITE_BEHIND_BUFFER + ALIGN];
-            self.skew = self.storage.as_ptr().align_offset(ALIGN);
-        }
         let at = self.pos - self.pos % ALIGN as u64;
-        let skew = self.skew;
         let buf = self
-            .storage
-            .get_mut(skew..skew + WRITE_BEHIND_BUFFER)
-            .ok_or_else(|| io::Error::other("no aligned buffer"))?;
+            .buffer
+            .get_or_insert_with(AlignedBuffer::new)
+            .get_mut()?;
         let n = loop {
             match read_at(&self.file, buf, at) {
                 Ok(n) => break n,
@@ -779,13 +798,14 @@ impl Read for DirectReader {
             return Ok(0);
         }
         let end = self.start + self.filled as u64;
-        if self.storage.is_empty() || self.pos < self.start || self.pos >= end {
+        if self.buffer.is_none() || self.pos < self.start || self.pos >= end {
             self.fill()?;
         }
         let from = usize::try_from(self.pos - self.start).unwrap_or(usize::MAX);
         let held = self
-            .storage
-            .get(self.skew + from..self.skew + self.filled)
+            .buffer
+            .as_ref()
+            .and_then(|b| b.get().get(from..self.filled))
             .unwrap_or_default();
         let n = held.len().min(buf.len());
         buf.get_mut(..n)
@@ -793,7 +813,7 @@ impl Read for DirectReader {
             .copy_from_slice(held.get(..n).unwrap_or_default());
         self.pos += n as u64;
         if self.pos >= self.len {
-            self.storage = Vec::new();
+            self.buffer = None;
             self.filled = 0;
         }
         Ok(n)
@@ -822,11 +842,8 @@ fn write_behind(
     pos: u64,
     pieces: &std::sync::mpsc::Receiver<Bytes>,
 ) -> io::Result<File> {
-    let mut storage = vec![0u8; WRITE_BEHIND_BUFFER + ALIGN];
-    let skew = storage.as_ptr().align_offset(ALIGN);
-    let buf = storage
-        .get_mut(skew..skew + WRITE_BEHIND_BUFFER)
-        .ok_or_else(|| io::Error::other("no aligned buffer"))?;
+    let mut buffer = AlignedBuffer::new();
+    let buf = buffer.get_mut()?;
     let lead = (pos % ALIGN as u64) as usize;
     let mut at = pos - lead as u64;
     read_exact_at(&file, buf.get_mut(..lead).unwrap_or_default(), at)?;
