@@ -1,22 +1,29 @@
 //! Stateless temporary credentials.
 //!
 //! A session token carries the whole session (role, session name, expiry, session policies,
-//! tags, source identity, MFA state) sealed with a server key (ChaCha20-Poly1305), so
+//! tags, source identity, MFA state) sealed with a server key (AES-256-GCM), so
 //! verifying a role session needs no store lookup and `AssumeRole` writes nothing. The
 //! temporary secret is derived from the access key id with the same key, so it is never
 //! stored either. A token that was altered, forged without the key, or paired with another
 //! access key id does not open.
 
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{Aead as _, KeyInit as _, Payload as AesPayload};
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
+use chacha20poly1305::aead::{Aead as _, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit as _, Nonce};
 use hmac::{Hmac, Mac};
 use roleplay_types::{IdGen, SecretAccessKey, SessionToken};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::fmt;
 
-const VERSION: u8 = 1;
+/// `VERSION | nonce | AES-256-GCM(key, nonce, msg, aad)`: what is sealed now.
+const VERSION: u8 = 2;
+/// `1 | nonce | ChaCha20-Poly1305(key, nonce, msg, aad)`: what earlier servers sealed. Still
+/// opened (a persisted server key outlives an upgrade, and so do the sessions it sealed);
+/// never written.
+const VERSION_CHACHA: u8 = 1;
 const NONCE_LEN: usize = 12;
 const AAD: &[u8] = b"roleplay session token v1";
 /// Tokens longer than this are refused before any cryptography.
@@ -83,20 +90,36 @@ pub enum TokenError {
 /// The server key that seals session tokens and derives temporary secrets.
 #[derive(Clone)]
 pub struct TokenKey {
-    seal: [u8; 32],
+    seal: SealKey,
     secrets: [u8; 32],
-    messages: [u8; 32],
+    messages: SealKey,
+}
+
+/// A sealing key, with its AES key schedule computed once.
+#[derive(Clone)]
+struct SealKey {
+    raw: [u8; 32],
+    aes: Aes256Gcm,
+}
+
+impl SealKey {
+    fn new(raw: [u8; 32]) -> Self {
+        Self {
+            aes: Aes256Gcm::new(&raw.into()),
+            raw,
+        }
+    }
 }
 
 const MESSAGE_AAD: &[u8] = b"roleplay authorization message v1";
 
-/// `VERSION | nonce | ChaCha20-Poly1305(key, nonce, msg, aad)`.
-fn seal_bytes(key: &[u8; 32], aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8> {
-    let cipher = ChaCha20Poly1305::new(&(*key).into());
+/// `VERSION | nonce | AES-256-GCM(key, nonce, msg, aad)`, with a random nonce.
+fn seal_bytes(key: &SealKey, aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     ids.fill(&mut nonce);
-    let sealed = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg, aad })
+    let sealed = key
+        .aes
+        .encrypt(&nonce.into(), AesPayload { msg, aad })
         .unwrap_or_default();
     let mut raw = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
     raw.push(VERSION);
@@ -107,16 +130,23 @@ fn seal_bytes(key: &[u8; 32], aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8
 
 /// The inverse of [`seal_bytes`]; `Err(true)` when `raw` is not shaped as a sealed value,
 /// `Err(false)` when it does not open.
-fn open_bytes(key: &[u8; 32], aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, bool> {
+fn open_bytes(key: &SealKey, aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, bool> {
     let (version, rest) = raw.split_first().ok_or(true)?;
-    if *version != VERSION || rest.len() < NONCE_LEN {
+    if rest.len() < NONCE_LEN {
         return Err(true);
     }
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| true)?;
-    ChaCha20Poly1305::new(&(*key).into())
-        .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad })
-        .map_err(|_| false)
+    match *version {
+        VERSION => key
+            .aes
+            .decrypt(&nonce.into(), AesPayload { msg: sealed, aad })
+            .map_err(|_| false),
+        VERSION_CHACHA => ChaCha20Poly1305::new(&key.raw.into())
+            .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad })
+            .map_err(|_| false),
+        _ => Err(true),
+    }
 }
 
 impl fmt::Debug for TokenKey {
@@ -140,9 +170,9 @@ impl TokenKey {
     /// The key derived from a 32-byte master secret (kept by the server across restarts).
     pub fn from_master(master: &[u8; 32]) -> Self {
         Self {
-            seal: derive(master, b"seal"),
+            seal: SealKey::new(derive(master, b"seal")),
             secrets: derive(master, b"temporary secrets"),
-            messages: derive(master, b"authorization messages"),
+            messages: SealKey::new(derive(master, b"authorization messages")),
         }
     }
 
@@ -295,6 +325,40 @@ mod tests {
                 "{garbage:.10}"
             );
         }
+    }
+
+    /// A token as servers before AES-256-GCM sealed it.
+    fn seal_chacha(key: &SealKey, aad: &[u8], msg: &[u8]) -> String {
+        let nonce = [9u8; NONCE_LEN];
+        let sealed = ChaCha20Poly1305::new(&key.raw.into())
+            .encrypt(&Nonce::from(nonce), Payload { msg, aad })
+            .unwrap();
+        let raw = [&[VERSION_CHACHA][..], &nonce, &sealed].concat();
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+
+    #[test]
+    fn tokens_sealed_by_earlier_servers_still_open() {
+        let key = TokenKey::from_master(&[5; 32]);
+        let akid = "ASIAEXAMPLE000000001";
+        let plain = serde_json::to_vec(&claims()).unwrap();
+        let old = seal_chacha(&key.seal, AAD, &plain);
+        assert_eq!(key.open(&old, akid), Ok(claims()));
+        let other = TokenKey::from_master(&[6; 32]);
+        assert_eq!(other.open(&old, akid), Err(TokenError::Invalid));
+
+        // What is sealed now is version 2, and does not open as version 1.
+        let new = key.seal(&claims(), &SeededIdGen::new(4));
+        let mut raw = base64::engine::general_purpose::STANDARD
+            .decode(new.expose())
+            .unwrap();
+        assert_eq!(raw[0], VERSION);
+        raw[0] = VERSION_CHACHA;
+        let relabelled = base64::engine::general_purpose::STANDARD.encode(&raw);
+        assert_eq!(key.open(&relabelled, akid), Err(TokenError::Invalid));
+        raw[0] = 3;
+        let unknown = base64::engine::general_purpose::STANDARD.encode(&raw);
+        assert_eq!(key.open(&unknown, akid), Err(TokenError::Malformed));
     }
 
     #[test]
