@@ -47,18 +47,15 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
     /// Keeps `value`, read under `generation`; older generations are dropped, and a value
     /// read under an older generation than the map's is not kept.
     pub(crate) fn insert(&self, generation: u64, key: K, value: V) {
-        let mut map = self.lock();
-        if generation != map.0 {
-            if generation < map.0 {
-                return;
-            }
-            map.0 = generation;
-            map.1.clear();
+        let mut guard = self.lock();
+        let (held, map) = &mut *guard;
+        if !admit(held, generation, || map.clear()) {
+            return;
         }
-        if map.1.len() >= LIMIT {
-            map.1.clear();
+        if map.len() >= LIMIT {
+            map.clear();
         }
-        map.1.insert(key, value);
+        map.insert(key, value);
     }
 
     /// The value for `key` as a read transaction at `generation` sees it: from the map, or
@@ -78,6 +75,19 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
         }
         Ok(value)
     }
+}
+
+/// Whether a value read under `generation` may be kept in a map held for `*held`: not when
+/// it is older; a newer one moves the map to it, emptied by `clear`.
+fn admit(held: &mut u64, generation: u64, clear: impl FnOnce()) -> bool {
+    if generation < *held {
+        return false;
+    }
+    if generation > *held {
+        *held = generation;
+        clear();
+    }
+    true
 }
 
 /// Inline body bytes the object cache holds before it starts over.
@@ -132,15 +142,13 @@ impl ObjectCache {
                 .iter()
                 .filter_map(|s| s.inline.as_ref().map(|b| b.len()))
                 .sum::<usize>();
-        let mut objects = self.lock();
-        if generation != objects.generation {
-            if generation < objects.generation {
-                return;
-            }
-            objects.generation = generation;
-            objects.clear();
+        let mut guard = self.lock();
+        let objects = &mut *guard;
+        let mut stale = false;
+        if !admit(&mut objects.generation, generation, || stale = true) {
+            return;
         }
-        if objects.entries >= LIMIT || objects.bytes + weight > OBJECT_BYTES {
+        if stale || objects.entries >= LIMIT || objects.bytes + weight > OBJECT_BYTES {
             objects.clear();
         }
         let previous = objects

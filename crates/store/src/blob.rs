@@ -555,11 +555,44 @@ const HASH_QUEUE: usize = 64;
 /// Where the digests are computed.
 enum Digests {
     Here(Box<Hashes>),
-    Thread {
-        queue: std::sync::mpsc::SyncSender<Bytes>,
-        done: std::thread::JoinHandle<Box<Hashes>>,
-    },
+    Thread(PieceThread<Box<Hashes>>),
     Gone,
+}
+
+/// A thread fed a body's pieces through a bounded queue (a sender waits while it is full),
+/// which hands back what it made of them once the queue closes.
+struct PieceThread<T> {
+    queue: std::sync::mpsc::SyncSender<Bytes>,
+    done: std::thread::JoinHandle<T>,
+    name: &'static str,
+}
+
+impl<T: Send + 'static> PieceThread<T> {
+    fn spawn(
+        name: &'static str,
+        capacity: usize,
+        work: impl FnOnce(std::sync::mpsc::Receiver<Bytes>) -> T + Send + 'static,
+    ) -> io::Result<Self> {
+        let (queue, pieces) = std::sync::mpsc::sync_channel::<Bytes>(capacity);
+        let done = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || work(pieces))?;
+        Ok(Self { queue, done, name })
+    }
+
+    fn send(&self, piece: Bytes) -> io::Result<()> {
+        self.queue
+            .send(piece)
+            .map_err(|_| io::Error::other(format!("the {} thread stopped", self.name)))
+    }
+
+    /// Closes the queue and waits for the thread's result.
+    fn finish(self) -> io::Result<T> {
+        drop(self.queue);
+        self.done
+            .join()
+            .map_err(|_| io::Error::other(format!("the {} thread failed", self.name)))
+    }
 }
 
 impl Digests {
@@ -573,9 +606,7 @@ impl Digests {
         }
         match self {
             Digests::Here(h) => h.update(&bytes),
-            Digests::Thread { queue, .. } => queue
-                .send(bytes)
-                .map_err(|_| io::Error::other("the hashing thread stopped"))?,
+            Digests::Thread(thread) => thread.send(bytes)?,
             Digests::Gone => return Err(io::Error::other("blob writer already finished")),
         }
         Ok(())
@@ -586,28 +617,20 @@ impl Digests {
         let Digests::Here(mut hashes) = std::mem::replace(self, Digests::Gone) else {
             return Ok(());
         };
-        let (queue, pieces) = std::sync::mpsc::sync_channel::<Bytes>(HASH_QUEUE);
-        let done = std::thread::Builder::new()
-            .name("blob-hash".into())
-            .spawn(move || {
-                for piece in pieces {
-                    hashes.update(&piece);
-                }
-                hashes
-            })?;
-        *self = Digests::Thread { queue, done };
+        let thread = PieceThread::spawn("blob-hash", HASH_QUEUE, move |pieces| {
+            for piece in pieces {
+                hashes.update(&piece);
+            }
+            hashes
+        })?;
+        *self = Digests::Thread(thread);
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<Hashes> {
         match std::mem::replace(self, Digests::Gone) {
             Digests::Here(h) => Ok(*h),
-            Digests::Thread { queue, done } => {
-                drop(queue);
-                done.join()
-                    .map(|h| *h)
-                    .map_err(|_| io::Error::other("the hashing thread failed"))
-            }
+            Digests::Thread(thread) => thread.finish().map(|h| *h),
             Digests::Gone => Err(io::Error::other("blob writer already finished")),
         }
     }
@@ -657,10 +680,7 @@ enum FileOut {
     /// Through a small buffer, on the caller's thread.
     Buffered(BufWriter<File>),
     /// On a thread of their own ([`write_behind`]), which hands the file back at the end.
-    Thread {
-        queue: std::sync::mpsc::SyncSender<Bytes>,
-        done: std::thread::JoinHandle<io::Result<File>>,
-    },
+    Thread(PieceThread<io::Result<File>>),
     Gone,
 }
 
@@ -672,11 +692,10 @@ impl FileOut {
         };
         let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
         let direct = open_direct(path, true);
-        let (queue, pieces) = std::sync::mpsc::sync_channel::<Bytes>(WRITE_QUEUE);
-        let done = std::thread::Builder::new()
-            .name("blob-write".into())
-            .spawn(move || write_behind(file, direct, pos, &pieces))?;
-        *self = FileOut::Thread { queue, done };
+        let thread = PieceThread::spawn("blob-write", WRITE_QUEUE, move |pieces| {
+            write_behind(file, direct, pos, &pieces)
+        })?;
+        *self = FileOut::Thread(thread);
         Ok(())
     }
 
@@ -684,11 +703,7 @@ impl FileOut {
     fn finish(self) -> io::Result<File> {
         match self {
             FileOut::Buffered(file) => file.into_inner().map_err(io::IntoInnerError::into_error),
-            FileOut::Thread { queue, done } => {
-                drop(queue);
-                done.join()
-                    .map_err(|_| io::Error::other("the blob writing thread failed"))?
-            }
+            FileOut::Thread(thread) => thread.finish()?,
             FileOut::Gone => Err(io::Error::other("blob writer failed")),
         }
     }
@@ -966,14 +981,11 @@ impl BlobWriter {
                 }
                 let n = match out {
                     FileOut::Buffered(file) => file.write(buf)?,
-                    FileOut::Thread { queue, .. } => {
-                        let piece = match owned {
+                    FileOut::Thread(thread) => {
+                        thread.send(match owned {
                             Some(o) => o.slice_ref(buf),
                             None => Bytes::copy_from_slice(buf),
-                        };
-                        queue
-                            .send(piece)
-                            .map_err(|_| io::Error::other("the blob writing thread stopped"))?;
+                        })?;
                         buf.len()
                     }
                     FileOut::Gone => return Err(io::Error::other("blob writer failed")),
