@@ -406,8 +406,9 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
             return failure(service, rid, &Failure::from(e), "-");
         }
     };
+    let region = claims.scope.region.clone();
     if let Err(e) = verify(
-        &claims,
+        claims,
         &view,
         auth.secret.expose(),
         now,
@@ -435,7 +436,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
         request_id: rid.to_owned(),
         now,
         source_ip: Some(peer.ip()),
-        region: claims.scope.region.clone(),
+        region,
         secure: false,
         user_agent: parts
             .headers

@@ -246,7 +246,7 @@ async fn serve(
                 ..view0
             };
             let v = verify(
-                &claims,
+                claims,
                 &view,
                 auth.secret.expose(),
                 now,
@@ -254,7 +254,7 @@ async fn serve(
                 &settings,
             )
             .map_err(|e| fail(sigv4_error(&e), Some(auth.identity.arn())))?;
-            (Some(auth.identity), Some((claims, v)))
+            (Some(auth.identity), Some(v))
         }
     };
     let who = identity.as_ref().map(Identity::arn);
@@ -286,7 +286,7 @@ async fn serve(
         source_ip: Some(peer.ip()),
         region: verified
             .as_ref()
-            .map(|(c, _)| c.scope.region.clone())
+            .map(|v| v.claims.scope.region.clone())
             .unwrap_or_else(|| "us-east-1".into()),
         secure: false,
         user_agent: header_str(parts, "user-agent").map(str::to_owned),
@@ -1013,7 +1013,7 @@ async fn put_object(
     body: Body,
     bucket: &str,
     key: &str,
-    verified: Option<(roleplay_sigv4::Claims, Verified)>,
+    verified: Option<Verified>,
 ) -> Result<Response, S3Error> {
     copy::check_write(key, parts, true)?;
     let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());

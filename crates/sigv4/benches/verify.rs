@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
     let warm = KeyCache::default();
     let run = |cache: &KeyCache| {
         let claims = parse(black_box(&view), &settings).ok()?;
-        verify(&claims, &view, black_box(SECRET), now, cache, &settings).ok()
+        verify(claims, &view, black_box(SECRET), now, cache, &settings).ok()
     };
     assert!(run(&warm).is_some(), "the benchmark request must verify");
 

@@ -193,15 +193,16 @@ fn push_trimmed(out: &mut String, value: &str) {
 
 /// Appends the canonical request to `out`.
 ///
-/// `signed_headers` are lowercase names in signing order; a signed header
-/// absent from `headers` is an error. Repeated headers join with `,`.
+/// `signed_headers` is the `;`-separated list of lowercase names in signing
+/// order; a signed header absent from `headers` is an error. Repeated headers
+/// join with `,`.
 pub(crate) fn write_canonical_request(
     out: &mut String,
     method: &str,
     canonical_uri: &str,
     canonical_query: &str,
     headers: &[(&str, &str)],
-    signed_headers: &[String],
+    signed_headers: &str,
     payload_hash: &str,
 ) -> Result<(), SigV4Error> {
     out.push_str(method);
@@ -210,7 +211,7 @@ pub(crate) fn write_canonical_request(
     out.push('\n');
     out.push_str(canonical_query);
     out.push('\n');
-    for name in signed_headers {
+    for name in signed_headers.split(';') {
         out.push_str(name);
         out.push(':');
         let mut found = false;
@@ -224,17 +225,14 @@ pub(crate) fn write_canonical_request(
             }
         }
         if !found {
-            return Err(SigV4Error::SignedHeaderMissing { name: name.clone() });
+            return Err(SigV4Error::SignedHeaderMissing {
+                name: name.to_owned(),
+            });
         }
         out.push('\n');
     }
     out.push('\n');
-    for (i, name) in signed_headers.iter().enumerate() {
-        if i > 0 {
-            out.push(';');
-        }
-        out.push_str(name);
-    }
+    out.push_str(signed_headers);
     out.push('\n');
     out.push_str(payload_hash);
     Ok(())

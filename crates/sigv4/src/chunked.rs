@@ -210,9 +210,9 @@ impl ChunkedDecoder {
         let chain = match (signed, verified) {
             (true, Some(v)) => Some(Chain {
                 key: v.key.clone(),
-                amz_date: v.amz_date.clone(),
-                scope: v.scope.to_scope_string(),
-                previous: v.signature.clone(),
+                amz_date: v.claims.amz_date.clone(),
+                scope: v.claims.scope.to_scope_string(),
+                previous: v.claims.signature.clone(),
             }),
             (true, None) => return Err(ChunkedError::UnsupportedPayload),
             (false, _) => None,

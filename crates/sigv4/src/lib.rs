@@ -35,7 +35,7 @@
 //! // ... look up the secret of `claims.access_key_id`, then:
 //! let cache = KeyCache::default();
 //! let now = parse_amz_date("20150830T124000Z").unwrap();
-//! let err = verify(&claims, &view, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now, &cache, &settings)
+//! let err = verify(claims, &view, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now, &cache, &settings)
 //!     .unwrap_err();
 //! assert_eq!(err.code(settings.dialect), "SignatureDoesNotMatch");
 //! ```

@@ -127,8 +127,8 @@ pub struct Claims {
     pub access_key_id: String,
     /// The credential scope.
     pub scope: CredentialScope,
-    /// Signed header names, lowercase, in the order given.
-    pub signed_headers: Vec<String>,
+    /// Signed header names, lowercase, `;`-separated in the order given.
+    pub signed_headers: String,
     /// The signature as given (expected: 64 lowercase hex digits).
     pub signature: String,
     /// The request timestamp.
@@ -378,12 +378,12 @@ fn parse_credential(
     ))
 }
 
-fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<Vec<String>, SigV4Error> {
-    let names: Vec<String> = list.split(';').map(str::to_ascii_lowercase).collect();
+fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<String, SigV4Error> {
+    let names = list.to_ascii_lowercase();
     let valid = names
-        .iter()
+        .split(';')
         .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b':'));
-    if !valid || !names.iter().any(|n| n == "host") {
+    if !valid || !names.split(';').any(|n| n == "host") {
         return Err(SigV4Error::MalformedSignedHeaders {
             location,
             signed_headers: list.to_owned(),
@@ -394,7 +394,7 @@ fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<Vec<String
 
 /// S3 refuses `x-amz-*` headers that are present but unsigned, except
 /// `x-amz-content-sha256`.
-fn check_amz_headers_signed(view: &RequestView<'_>, signed: &[String]) -> Result<(), SigV4Error> {
+fn check_amz_headers_signed(view: &RequestView<'_>, signed: &str) -> Result<(), SigV4Error> {
     let mut names: Vec<String> = Vec::new();
     for (name, _) in view.headers {
         let is_amz = name
@@ -402,7 +402,7 @@ fn check_amz_headers_signed(view: &RequestView<'_>, signed: &[String]) -> Result
             .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
         if is_amz
             && !name.eq_ignore_ascii_case("x-amz-content-sha256")
-            && !signed.iter().any(|s| s.eq_ignore_ascii_case(name))
+            && !signed.split(';').any(|s| s.eq_ignore_ascii_case(name))
         {
             let lower = name.to_ascii_lowercase();
             if !names.contains(&lower) {

@@ -154,12 +154,13 @@ pub fn sign_request(
         .filter(|(n, _)| !is_replaced(n, &replaced))
         .collect();
     headers.extend(added.iter().copied());
-    let signed_headers = sorted_names(&headers);
-    if !signed_headers.iter().any(|n| n == "host") {
+    let names = sorted_names(&headers);
+    if !names.iter().any(|n| n == "host") {
         return Err(SigV4Error::SignedHeaderMissing {
             name: "host".into(),
         });
     }
+    let signed_headers = names.join(";");
 
     let mut canonical_request = String::with_capacity(256);
     write_canonical_request(
@@ -189,7 +190,7 @@ pub fn sign_request(
         "{} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
         crate::ALGORITHM,
         params.credentials.access_key_id,
-        signed_headers.join(";"),
+        signed_headers,
     );
     let mut out: Vec<(String, String)> = added
         .iter()
@@ -242,12 +243,13 @@ pub fn presign_request(
         .copied()
         .filter(|(n, _)| !is_replaced(n, &["x-amz-date"]))
         .collect();
-    let signed_headers = sorted_names(&headers);
-    if !signed_headers.iter().any(|n| n == "host") {
+    let names = sorted_names(&headers);
+    if !names.iter().any(|n| n == "host") {
         return Err(SigV4Error::SignedHeaderMissing {
             name: "host".into(),
         });
     }
+    let signed_headers = names.join(";");
     let date = amz_date.get(..8).unwrap_or_default();
     let scope = format!("{date}/{}/{}/aws4_request", params.region, params.service);
 
@@ -260,7 +262,7 @@ pub fn presign_request(
     );
     push_param(&mut query, "X-Amz-Date", &amz_date);
     push_param(&mut query, "X-Amz-Expires", &expires.to_string());
-    push_param(&mut query, "X-Amz-SignedHeaders", &signed_headers.join(";"));
+    push_param(&mut query, "X-Amz-SignedHeaders", &signed_headers);
     let token = params.credentials.session_token;
     if let (Some(token), SessionTokenMode::Signed) = (token, params.session_token_mode) {
         push_param(&mut query, "X-Amz-Security-Token", token);

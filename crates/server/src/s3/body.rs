@@ -69,21 +69,21 @@ pub(crate) async fn receive_body(
     blobs: &BlobStore,
     parts: &Parts,
     body: Body,
-    verified: Option<&(roleplay_sigv4::Claims, Verified)>,
+    verified: Option<&Verified>,
     max: u64,
 ) -> Result<Received, S3Error> {
     let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    let payload = verified.and_then(|(c, _)| c.content_sha256.clone());
+    let payload = verified.and_then(|v| v.claims.content_sha256.clone());
     let mut decoder = match &payload {
         Some(
             p @ (ContentSha256::StreamingSigned
             | ContentSha256::StreamingSignedTrailer
             | ContentSha256::StreamingUnsignedTrailer),
         ) => Some(
-            ChunkedDecoder::new(p, verified.map(|(_, v)| v), ChunkedLimits::default())
+            ChunkedDecoder::new(p, verified, ChunkedLimits::default())
                 .map_err(|e| S3Error::new("InvalidRequest", 400, e.to_string()))?,
         ),
         _ => None,
@@ -209,7 +209,7 @@ pub(crate) async fn receive_small(
     blobs: &BlobStore,
     parts: &Parts,
     body: Body,
-    verified: Option<&(roleplay_sigv4::Claims, Verified)>,
+    verified: Option<&Verified>,
     max: u64,
 ) -> Result<Vec<u8>, S3Error> {
     let received = receive_body(blobs, parts, body, verified, max)

@@ -10,7 +10,7 @@ use axum::response::Response;
 use roleplay_engine::s3::S3Error;
 use roleplay_engine::s3::delete_objects::{DeleteOutcome, ObjectToDelete};
 use roleplay_engine::{Identity, RequestInfo};
-use roleplay_sigv4::{Claims, Verified};
+use roleplay_sigv4::Verified;
 use roleplay_wire::xml::XmlWriter;
 use roleplay_wire::xml_read;
 
@@ -74,7 +74,7 @@ pub(super) async fn delete_objects(
     parts: &Parts,
     body: Body,
     bucket: &str,
-    verified: Option<(Claims, Verified)>,
+    verified: Option<Verified>,
 ) -> Result<Response, S3Error> {
     if !has_integrity_header(parts) {
         return Err(S3Error::new(

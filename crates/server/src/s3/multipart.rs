@@ -11,7 +11,7 @@ use axum::response::Response;
 use roleplay_engine::s3::multipart::{CompletedPart, MAX_PART_NUMBER};
 use roleplay_engine::s3::{ObjectMeta, S3Error, canonical_id};
 use roleplay_engine::{Identity, RequestInfo};
-use roleplay_sigv4::{Claims, Verified};
+use roleplay_sigv4::Verified;
 use roleplay_store::{BlobStore, Checksums, MultipartUpload, NULL_VERSION, Part, UploadQuery};
 use roleplay_wire::s3_route::S3Op;
 use roleplay_wire::xml::XmlWriter;
@@ -33,7 +33,7 @@ pub(super) struct Request<'a> {
     pub(super) bucket: &'a str,
     pub(super) key: &'a str,
     pub(super) query: &'a [(String, String)],
-    pub(super) verified: Option<(Claims, Verified)>,
+    pub(super) verified: Option<Verified>,
 }
 
 impl Request<'_> {

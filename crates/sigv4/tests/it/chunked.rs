@@ -49,7 +49,7 @@ fn verified_own(payload: &str) -> Verified {
     };
     let claims = parse(&view, &SigningSettings::S3).unwrap();
     verify(
-        &claims,
+        claims,
         &view,
         SECRET,
         amz(DATE),
@@ -82,7 +82,7 @@ fn verified_example(payload: &str) -> Verified {
     };
     let claims = parse(&view, &SigningSettings::S3).unwrap();
     verify(
-        &claims,
+        claims,
         &view,
         SECRET,
         amz(DATE),
@@ -281,7 +281,7 @@ fn signed_trailer_body(
         verified.signing_key().clone(),
         DATE,
         SCOPE,
-        &verified.signature,
+        &verified.claims.signature,
     );
     let mut body = Vec::new();
     for chunk in data.chunks(8192) {

@@ -194,7 +194,7 @@ fn verify_signed(failures: &mut Vec<String>, case: &Case, file: &str) -> bool {
         } else {
             claims.timestamp
         };
-        verify(&claims, &view, secret, now, &cache, &case.settings)
+        verify(claims, &view, secret, now, &cache, &case.settings)
     });
     if let Err(e) = result {
         failures.push(format!(

@@ -308,15 +308,7 @@ fn check(
         payload_hash: hash,
     };
     let claims = parse(&v, settings)?;
-    verify(
-        &claims,
-        &v,
-        secret,
-        amz(now),
-        &KeyCache::default(),
-        settings,
-    )
-    .map(|_| ())
+    verify(claims, &v, secret, amz(now), &KeyCache::default(), settings).map(|_| ())
 }
 
 #[test]
@@ -477,7 +469,7 @@ fn presigned_expiry_window() {
     let cache = KeyCache::default();
     let at = |t: &str| {
         verify(
-            &claims,
+            claims.clone(),
             &signed,
             SECRET,
             amz(t),
@@ -550,7 +542,7 @@ fn debug_output_redacts_tokens_and_keys() {
     let claims = parse(&v, &SigningSettings::QUERY).unwrap();
     assert_eq!(claims.security_token.as_deref(), Some(token));
     let verified = verify(
-        &claims,
+        claims.clone(),
         &v,
         SECRET,
         amz("20150830T123600Z"),
