@@ -259,7 +259,7 @@ impl Engine {
 
     /// The condition keys of a request by `id`.
     pub(crate) fn context(&self, id: &Identity, info: &RequestInfo) -> RequestContext {
-        let mut ctx = id.caller.context();
+        let mut ctx = Context::over(id.caller_keys());
         ctx.insert_static("aws:currenttime", crate::iso8601(info.now));
         ctx.insert_static("aws:epochtime", info.now.unix_timestamp().to_string());
         ctx.insert(

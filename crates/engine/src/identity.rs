@@ -2,9 +2,10 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::session::{SessionClaims, SessionKind};
-use roleplay_policy::{Caller, Principal};
+use roleplay_policy::{Caller, Principal, SharedKeys};
 use roleplay_store::User;
 use roleplay_types::{AccountId, Arn};
+use std::sync::{Arc, OnceLock};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone)]
@@ -40,9 +41,19 @@ pub struct Identity {
     pub access_key_id: String,
     /// The caller as the policy language sees it.
     pub caller: Caller,
+    /// The caller's condition keys, built at their first use and shared by this identity's
+    /// clones (a cached identity serves many requests), so `caller` must not change after.
+    caller_keys: Arc<OnceLock<SharedKeys>>,
 }
 
 impl Identity {
+    /// The condition keys AWS derives from the caller ([`Caller::context`]), built once.
+    pub(crate) fn caller_keys(&self) -> SharedKeys {
+        self.caller_keys
+            .get_or_init(|| self.caller.context().into_shared())
+            .clone()
+    }
+
     /// The caller's ARN as `GetCallerIdentity` reports it.
     pub fn arn(&self) -> String {
         match &self.kind {
@@ -100,6 +111,7 @@ impl Identity {
             kind: IdentityKind::Root,
             access_key_id: String::new(),
             caller: Caller::new(Principal::Anonymous),
+            caller_keys: Arc::default(),
         }
     }
 
@@ -135,6 +147,7 @@ impl Identity {
                 tags,
                 canonical_id: None,
             },
+            caller_keys: Arc::default(),
         }
     }
 
@@ -212,6 +225,7 @@ impl Identity {
                 tags,
                 canonical_id: None,
             },
+            caller_keys: Arc::default(),
         })
     }
 }

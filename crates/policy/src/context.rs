@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A key's name, lower-cased; the names AWS defines are borrowed, not copied.
 type KeyName = Cow<'static, str>;
@@ -23,11 +24,21 @@ pub enum ContextValue {
 /// Every request builds one, so it is made cheap: the names of AWS's own keys are static and
 /// stored lower-cased without a copy, and the map hashes with foldhash (the keys come from the
 /// server and from policies the caller may write, but a map of a few dozen entries built per
-/// request gives hash flooding nothing to work with).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// request gives hash flooding nothing to work with). The keys every request of one caller
+/// carries can be built once and shared ([`SharedKeys`]): a request's own keys then sit
+/// above them ([`Context::over`]).
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    keys: HashMap<KeyName, ContextValue, foldhash::fast::RandomState>,
+    keys: KeyMap,
+    /// Keys shared with other requests, beneath `keys` (a key in both is `keys`').
+    base: Option<SharedKeys>,
 }
+
+type KeyMap = HashMap<KeyName, ContextValue, foldhash::fast::RandomState>;
+
+/// Condition keys shared by many requests, such as a caller's, to build contexts over.
+#[derive(Debug, Clone, Default)]
+pub struct SharedKeys(Arc<KeyMap>);
 
 /// `key` lower-cased, borrowed when it already is.
 fn key_name(key: &'static str) -> KeyName {
@@ -42,8 +53,41 @@ impl Context {
     /// An empty context, with room for a request's usual keys (about twenty: the caller's,
     /// the request's, the service's), so that building one does not grow its map.
     pub fn new() -> Self {
+        Self::with_room(32)
+    }
+
+    fn with_room(capacity: usize) -> Self {
         Self {
-            keys: HashMap::with_capacity_and_hasher(32, foldhash::fast::RandomState::default()),
+            keys: HashMap::with_capacity_and_hasher(
+                capacity,
+                foldhash::fast::RandomState::default(),
+            ),
+            base: None,
+        }
+    }
+
+    /// A context holding `base`'s keys, with room for about a dozen of its own on top.
+    pub fn over(base: SharedKeys) -> Self {
+        Self {
+            base: Some(base),
+            ..Self::with_room(16)
+        }
+    }
+
+    /// These keys, to be shared by the contexts built [`over`](Self::over) them.
+    pub fn into_shared(mut self) -> SharedKeys {
+        self.flatten();
+        SharedKeys(Arc::new(self.keys))
+    }
+
+    /// Copies the shared keys up into this context's own.
+    fn flatten(&mut self) {
+        if let Some(base) = self.base.take() {
+            for (k, v) in base.0.iter() {
+                if !self.keys.contains_key(k) {
+                    self.keys.insert(k.clone(), v.clone());
+                }
+            }
         }
     }
 
@@ -77,26 +121,30 @@ impl Context {
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
+        // A shared key cannot be removed from the others' view: this context leaves them.
+        self.flatten();
         self.keys.remove(key.to_ascii_lowercase().as_str());
     }
 
     /// Looks a key up, case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.keys.get(key.to_ascii_lowercase().as_str())
+            self.get_lower(key.to_ascii_lowercase().as_str())
         } else {
-            self.keys.get(key)
+            self.get_lower(key)
         }
     }
 
     /// Looks up an already lower-cased key.
     pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
-        self.keys.get(key)
+        self.keys
+            .get(key)
+            .or_else(|| self.base.as_ref().and_then(|b| b.0.get(key)))
     }
 
     /// The value of an already lower-cased single-valued key.
     pub(crate) fn single_lower(&self, key: &str) -> Option<&str> {
-        match self.keys.get(key) {
+        match self.get_lower(key) {
             Some(ContextValue::Single(v)) => Some(v),
             _ => None,
         }
@@ -104,9 +152,33 @@ impl Context {
 
     /// Every key and value, keys lower-cased.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.keys.iter().map(|(k, v)| (k.as_ref(), v))
+        let shared = self
+            .base
+            .iter()
+            .flat_map(|b| b.0.iter())
+            .filter(|(k, _)| !self.keys.contains_key(*k));
+        self.keys.iter().chain(shared).map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.base.as_ref().is_none_or(|b| b.0.is_empty())
     }
 }
+
+/// Equal when they hold the same keys and values, however they are layered.
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get_lower(k) == Some(v))
+    }
+}
+
+impl Eq for Context {}
 
 /// Who makes the request: a typed principal of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,5 +366,44 @@ mod tests {
         assert_eq!(single("aws:principaltag/team"), "blue");
         assert_eq!(single("aws:PrincipalAccount"), "345345345345");
         assert!(c.get("aws:username").is_none());
+    }
+
+    #[test]
+    fn a_context_over_shared_keys_reads_as_one() {
+        let mut shared = Context::new();
+        shared.insert_static("aws:userid", "AIDAEXAMPLE");
+        shared.insert_static("aws:principaltype", "User");
+        let shared = shared.into_shared();
+
+        let mut own = Context::over(shared.clone());
+        own.insert_static("aws:sourceip", "10.0.0.1");
+        own.insert_static("aws:principaltype", "AssumedRole");
+        let single = |c: &Context, k: &str| match c.get(k) {
+            Some(ContextValue::Single(v)) => Some(v.clone()),
+            _ => None,
+        };
+        assert_eq!(single(&own, "aws:UserId").as_deref(), Some("AIDAEXAMPLE"));
+        assert_eq!(
+            single(&own, "aws:PrincipalType").as_deref(),
+            Some("AssumedRole")
+        );
+        let mut keys: Vec<&str> = own.iter().map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["aws:principaltype", "aws:sourceip", "aws:userid"]);
+
+        let mut flat = Context::new();
+        flat.insert_static("aws:userid", "AIDAEXAMPLE");
+        flat.insert_static("aws:principaltype", "AssumedRole");
+        flat.insert_static("aws:sourceip", "10.0.0.1");
+        assert_eq!(own, flat);
+
+        // Removing a shared key hides it here and nowhere else.
+        own.remove("aws:userid");
+        assert!(own.get("aws:userid").is_none());
+        assert_eq!(own.len(), 2);
+        assert_eq!(
+            single(&Context::over(shared), "aws:userid").as_deref(),
+            Some("AIDAEXAMPLE")
+        );
     }
 }

@@ -45,7 +45,7 @@ mod position;
 mod template;
 mod wildcard;
 
-pub use context::{Caller, Context, ContextValue, Principal};
+pub use context::{Caller, Context, ContextValue, Principal, SharedKeys};
 pub use decide::{Decision, Outcome, PolicySet, Request, StatementRef, decide};
 pub use document::{Effect, Policy, PolicyKind, Statement, Version};
 pub use error::{ErrorKind, ValidationError, ValidationErrors};
