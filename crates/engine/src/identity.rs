@@ -13,7 +13,7 @@ pub enum IdentityKind {
     /// The account root user with a long-term key.
     Root,
     /// An IAM user with a long-term key.
-    User(Box<User>),
+    User(Arc<User>),
     /// A role session (`AssumeRole`).
     RoleSession {
         /// The role's name.
@@ -24,7 +24,7 @@ pub enum IdentityKind {
     /// The temporary credentials of `GetSessionToken`: the same user (or root).
     UserSession {
         /// The user; `None` for the root.
-        user: Option<Box<User>>,
+        user: Option<Arc<User>>,
         /// The session.
         claims: SessionClaims,
     },
@@ -41,21 +41,34 @@ pub struct Identity {
     pub access_key_id: String,
     /// The caller as the policy language sees it.
     pub caller: Caller,
-    /// The caller's condition keys, built at their first use and shared by this identity's
-    /// clones (a cached identity serves many requests), so `caller` must not change after.
-    caller_keys: Arc<OnceLock<SharedKeys>>,
+    /// What is derived from the identity at its first use and shared by its clones (a
+    /// cached identity serves many requests), so `caller` must not change after.
+    derived: Arc<Derived>,
+}
+
+#[derive(Debug, Default)]
+struct Derived {
+    /// The caller's condition keys.
+    caller_keys: OnceLock<SharedKeys>,
+    /// The caller's ARN.
+    arn: OnceLock<String>,
 }
 
 impl Identity {
     /// The condition keys AWS derives from the caller ([`Caller::context`]), built once.
     pub(crate) fn caller_keys(&self) -> SharedKeys {
-        self.caller_keys
+        self.derived
+            .caller_keys
             .get_or_init(|| self.caller.context().into_shared())
             .clone()
     }
 
     /// The caller's ARN as `GetCallerIdentity` reports it.
     pub fn arn(&self) -> String {
+        self.derived.arn.get_or_init(|| self.derive_arn()).clone()
+    }
+
+    fn derive_arn(&self) -> String {
         match &self.kind {
             IdentityKind::Root | IdentityKind::UserSession { user: None, .. } => {
                 Arn::iam_root(self.account.as_str()).to_string()
@@ -111,7 +124,7 @@ impl Identity {
             kind: IdentityKind::Root,
             access_key_id: String::new(),
             caller: Caller::new(Principal::Anonymous),
-            caller_keys: Arc::default(),
+            derived: Arc::default(),
         }
     }
 
@@ -135,7 +148,7 @@ impl Identity {
                     .iter()
                     .map(|t| (t.key.clone(), t.value.clone()))
                     .collect();
-                (IdentityKind::User(Box::new(u)), principal, tags)
+                (IdentityKind::User(Arc::new(u)), principal, tags)
             }
         };
         Self {
@@ -147,7 +160,7 @@ impl Identity {
                 tags,
                 canonical_id: None,
             },
-            caller_keys: Arc::default(),
+            derived: Arc::default(),
         }
     }
 
@@ -196,7 +209,7 @@ impl Identity {
                     .collect();
                 (
                     IdentityKind::UserSession {
-                        user: user.map(Box::new),
+                        user: user.map(Arc::new),
                         claims,
                     },
                     principal,
@@ -225,7 +238,7 @@ impl Identity {
                 tags,
                 canonical_id: None,
             },
-            caller_keys: Arc::default(),
+            derived: Arc::default(),
         })
     }
 }

@@ -125,3 +125,34 @@ fn request_tags_and_tag_keys_reach_the_conditions() {
         "iam:TagUser",
     );
 }
+
+#[test]
+fn principal_tag_conditions_follow_the_callers_tags_across_cached_requests() {
+    use crate::common::NOW;
+    use roleplay_engine::iam::Owner;
+
+    let env = env();
+    let (e, root, info) = (&env.engine, &env.root, &env.info);
+    e.create_user(root, info, "t", None, None, vec![tag("team", "red")])
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser",
+        "Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue","aws:username":"t"}}}]}"#;
+    e.put_inline_policy(root, info, Owner::User, "t", "p", policy)
+        .unwrap();
+    let key = e.create_access_key(root, info, Some("t")).unwrap().key.id;
+    let caller = || e.authenticate(&key, None, NOW).unwrap().identity;
+
+    assert_denied(e.get_user(&caller(), info, None), "iam:GetUser");
+    e.tag_resource(root, info, TagTarget::User("t"), &[tag("team", "blue")])
+        .unwrap();
+    // The cached identity (and the condition keys built for it) gave way to the new tags;
+    // every later request of the key shares the new one.
+    for _ in 0..3 {
+        let id = caller();
+        assert_eq!(id.arn(), "arn:aws:iam::345345345345:user/t");
+        assert_eq!(e.get_user(&id, info, None).unwrap().name, "t");
+    }
+    e.untag_resource(root, info, TagTarget::User("t"), &["team".into()])
+        .unwrap();
+    assert_denied(e.get_user(&caller(), info, None), "iam:GetUser");
+}
