@@ -14,12 +14,11 @@
 //! the data: that is the S3 layer's job.
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use crate::canonical::EMPTY_SHA256;
 use crate::key::SigningKey;
 use crate::parse::ContentSha256;
-use crate::verify::Verified;
+use crate::verify::{Verified, same_bytes};
 
 /// Size limits that keep a hostile body from making the decoder buffer much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -416,7 +415,7 @@ impl ChunkedDecoder {
         if let (Some(chain), Some(given)) = (self.chain.as_mut(), self.chunk_signature.take()) {
             let data_hash = hex::encode(hasher.finalize());
             let expected = chain.next("AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, &data_hash]);
-            if !bool::from(expected.ct_eq(&given)) {
+            if !same_bytes(&expected, &given) {
                 return Err(ChunkedError::ChunkSignatureMismatch {
                     index: self.chunk_index,
                 });
@@ -477,7 +476,7 @@ impl ChunkedDecoder {
                 sorted.sort_by(|a, b| a.name.cmp(&b.name));
                 let hash = crate::canonical::sha256_hex(canonical_trailers(&sorted).as_bytes());
                 let expected = chain.next("AWS4-HMAC-SHA256-TRAILER", &[&hash]);
-                if !bool::from(expected.as_slice().ct_eq(given.as_bytes())) {
+                if !same_bytes(&expected, given.as_bytes()) {
                     return Err(ChunkedError::TrailerSignatureMismatch);
                 }
             }

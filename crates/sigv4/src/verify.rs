@@ -95,10 +95,11 @@ pub fn verify(
     Ok(Verified { claims, key })
 }
 
-/// Whether `given` equals `expected`, in time that depends only on the lengths: the bytes
-/// are compared eight at a time into one accumulator, tested once behind an optimization
-/// barrier (a per-byte barrier costs more than the rest of the comparison).
-fn same_bytes(expected: &[u8; 64], given: &[u8]) -> bool {
+/// Whether `given` equals the `expected` signature (of a request, chunk or trailer), in time
+/// that depends only on the lengths: the bytes are compared eight at a time into one
+/// accumulator, tested once behind an optimization barrier (a per-byte barrier costs more
+/// than the rest of the comparison).
+pub(crate) fn same_bytes(expected: &[u8; 64], given: &[u8]) -> bool {
     if given.len() != expected.len() {
         return false;
     }
