@@ -10,6 +10,11 @@
 //! back to back under one hold of the mutex, and acknowledged together after their commit:
 //! a burst of small writes then costs neither a blocked thread each nor a hand-off of the
 //! mutex between them.
+//!
+//! On disk, committed pages are copied from the WAL into the database file by a
+//! checkpoint thread of the store's own (see [`Checkpointer`]), not inside the commit that
+//! happens to cross SQLite's threshold: a commit costs its own pages and one sync, never
+//! the copy of everyone else's.
 
 mod codec;
 mod read;
@@ -21,10 +26,11 @@ use crate::error::StoreError;
 use crate::transaction::{ReadTx, Store, WriteDone, WriteJob, WriteTx};
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::Action;
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -40,6 +46,8 @@ pub struct SqliteStore {
     readers: ReaderPool,
     /// The thread running queued writes, started by the first one.
     queue_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The checkpoint thread (on disk only).
+    checkpoint_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The one writer connection and the batch of writes waiting for its next commit.
@@ -65,6 +73,106 @@ struct Writer {
     jobs: Mutex<Jobs>,
     /// Wakes the queue thread.
     jobs_ready: Condvar,
+    /// The WAL's checkpointing (on disk only).
+    wal: Option<Arc<Checkpointer>>,
+}
+
+/// Frames (pages) of the WAL not yet in the database file that wake the checkpoint thread:
+/// SQLite's own default threshold.
+const CHECKPOINT_FRAMES: u32 = 1000;
+
+/// A WAL this long is rewound: once the checkpoint thread has caught up to within
+/// [`REWIND_SLACK`] frames, the writer copies the rest itself, and its next transaction
+/// starts the log over from the beginning (SQLite rewinds a fully copied log only).
+const REWIND_FRAMES: u32 = 4 * CHECKPOINT_FRAMES;
+
+/// How far behind the checkpoint thread may be when the writer finishes its work.
+const REWIND_SLACK: u32 = 256;
+
+/// A WAL this long is copied by the writer whatever the checkpoint thread is doing, so the
+/// log stays bounded when checkpoints cannot keep up.
+const WAL_MAX_FRAMES: u32 = 16 * CHECKPOINT_FRAMES;
+
+/// Copies committed WAL pages into the database file on a thread of its own.
+///
+/// The writer connection runs no automatic checkpoints (its WAL hook replaces them); after
+/// each commit it wakes this thread when enough pages wait. The thread's checkpoints are
+/// `PASSIVE`: they take no lock the writer or the readers need, so commits go on while
+/// pages are copied; the writer copies only the last few pages before the log starts over.
+#[derive(Default)]
+struct Checkpointer {
+    /// Frames in the WAL after the last commit, as the WAL hook reports them.
+    frames: AtomicU32,
+    /// Frames already copied into the database file, as the last checkpoint reported.
+    copied: AtomicU32,
+    state: Mutex<CheckpointState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    wanted: bool,
+    closing: bool,
+}
+
+impl Checkpointer {
+    /// Frames committed but not yet copied.
+    fn behind(&self) -> u32 {
+        self.frames
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.copied.load(Ordering::Relaxed))
+    }
+
+    /// Runs one `PASSIVE` checkpoint on `conn`; busy (another checkpoint running) is no
+    /// error, the next commit asks again.
+    fn checkpoint(&self, conn: &Connection) {
+        if let Ok((_, copied)) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE)
+            && let Ok(copied) = u32::try_from(copied)
+        {
+            self.copied.store(copied, Ordering::Relaxed);
+        }
+    }
+
+    /// After a commit, on the writer's connection: wakes the thread, or finishes the copy
+    /// so the log can start over.
+    fn after_commit(&self, conn: &Connection) {
+        let frames = self.frames.load(Ordering::Relaxed);
+        let behind = self.behind();
+        if (frames >= REWIND_FRAMES && behind <= REWIND_SLACK) || frames >= WAL_MAX_FRAMES {
+            self.checkpoint(conn);
+        } else if behind >= CHECKPOINT_FRAMES {
+            let mut state = lock(&self.state);
+            if !state.wanted {
+                state.wanted = true;
+                self.wake.notify_one();
+            }
+        }
+    }
+
+    /// The checkpoint thread: one checkpoint per wake-up, until the store closes.
+    fn serve(&self, conn: &Connection) {
+        loop {
+            {
+                let mut state = lock(&self.state);
+                while !state.wanted && !state.closing {
+                    state = self
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                if state.closing {
+                    return;
+                }
+                state.wanted = false;
+            }
+            self.checkpoint(conn);
+        }
+    }
+
+    fn close(&self) {
+        lock(&self.state).closing = true;
+        self.wake.notify_all();
+    }
 }
 
 #[derive(Default)]
@@ -131,8 +239,27 @@ impl SqliteStore {
             )));
         }
         schema::migrate(&mut writer)?;
+        let wal = Arc::new(Checkpointer::default());
+        let hook = Arc::clone(&wal);
+        writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, frames: i32| {
+            let frames = u32::try_from(frames).unwrap_or(0);
+            if hook.frames.swap(frames, Ordering::Relaxed) > frames {
+                // The log started over: nothing in it is copied yet.
+                hook.copied.store(0, Ordering::Relaxed);
+            }
+            Ok(())
+        }))?;
+        let conn = Connection::open(&path)?;
+        configure(&conn)?;
         let uri = path.to_string_lossy().into_owned();
-        Self::with_writer(writer, uri, Some(path))
+        let mut store = Self::with_writer(writer, uri, Some(path), Some(Arc::clone(&wal)))?;
+        store.checkpoint_thread = Some(
+            std::thread::Builder::new()
+                .name("store-checkpoint".into())
+                .spawn(move || wal.serve(&conn))
+                .map_err(|e| StoreError::Backend(Box::new(e)))?,
+        );
+        Ok(store)
     }
 
     /// Opens an empty database that lives as long as the store.
@@ -148,13 +275,14 @@ impl SqliteStore {
         let mut writer = Connection::open_with_flags(&uri, uri_flags())?;
         configure(&writer)?;
         schema::migrate(&mut writer)?;
-        Self::with_writer(writer, uri, None)
+        Self::with_writer(writer, uri, None, None)
     }
 
     fn with_writer(
         mut conn: Connection,
         uri: String,
         path: Option<PathBuf>,
+        wal: Option<Arc<Checkpointer>>,
     ) -> Result<Self, StoreError> {
         let iam_touched = Arc::new(AtomicBool::new(false));
         let objects_touched = Arc::new(AtomicBool::new(false));
@@ -176,6 +304,7 @@ impl SqliteStore {
                 object_generation: AtomicU64::new(0),
                 jobs: Mutex::default(),
                 jobs_ready: Condvar::new(),
+                wal,
             }),
             readers: ReaderPool {
                 uri,
@@ -183,6 +312,7 @@ impl SqliteStore {
                 path,
             },
             queue_thread: Mutex::new(None),
+            checkpoint_thread: None,
         })
     }
 
@@ -373,6 +503,10 @@ impl Writer {
         }
         *lock(&batch.outcome) = Some(outcome);
         batch.done.notify_all();
+        // After the acknowledgements: a copy the writer runs itself delays only later writes.
+        if committed && let Some(wal) = &self.wal {
+            wal.after_commit(&state.conn);
+        }
     }
 }
 
@@ -505,6 +639,12 @@ impl Drop for SqliteStore {
             // The last handle can go in a completion, on the queue thread itself.
             && thread.thread().id() != std::thread::current().id()
         {
+            let _ = thread.join();
+        }
+        if let Some(wal) = &self.writer.wal {
+            wal.close();
+        }
+        if let Some(thread) = self.checkpoint_thread.take() {
             let _ = thread.join();
         }
     }
