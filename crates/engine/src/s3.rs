@@ -519,13 +519,9 @@ impl Engine {
         }
     }
 
-    /// Commits an object. Returns the version and the blobs it replaced (to delete after).
-    pub fn commit_object(&self, new: &NewObject) -> Result<(ObjectVersion, Vec<BlobId>), S3Error> {
-        self.store.write(|tx| put_new_object(tx, new))
-    }
-
-    /// [`Engine::commit_object`] queued on the store's writer: `done` gets the outcome once
-    /// the version is durable. Nothing waits meanwhile, so many commits share one sync.
+    /// Commits an object, queued on the store's writer: `done` gets the version and the
+    /// blobs it replaced (to delete after) once the version is durable. Nothing waits
+    /// meanwhile, so many commits share one sync.
     pub fn commit_object_then(
         &self,
         new: NewObject,

@@ -1055,12 +1055,10 @@ async fn put_object(
         etag.clone(),
         meta,
     );
-    let committed = if blobs.is_memory() {
-        // Bodies in memory go with a store in memory (`serve --in-memory`): nothing syncs,
-        // so the commit costs less than a hand-off.
-        engine.commit_object(&new)
-    } else {
-        // Queued on the store's writer, which commits a burst of them with one sync.
+    // Queued on the store's writer, which commits a burst of them together (with one sync
+    // on disk). In memory too: committing here would hold a runtime thread while it waits
+    // for the writer, and under concurrent PUTs the threads would take turns waiting.
+    let committed = {
         let (tx, rx) = tokio::sync::oneshot::channel();
         engine.commit_object_then(new, move |outcome| {
             let _ = tx.send(outcome);

@@ -273,6 +273,9 @@ impl SqliteStore {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let mut writer = Connection::open_with_flags(&uri, uri_flags())?;
+        // memdb stops a database at 1 GiB unless told otherwise.
+        let mut limit = memory_limit();
+        writer.file_control(Some("main"), rusqlite::FileControl::SizeLimit(&mut limit))?;
         configure(&writer)?;
         schema::migrate(&mut writer)?;
         Self::with_writer(writer, uri, None, None)
@@ -679,6 +682,21 @@ impl<'c> TxConn<'c> {
 pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
+}
+
+/// The most an in-memory database may hold: half the machine's memory (1 GiB where that
+/// is unknown), so that a full store answers errors instead of the process being killed.
+fn memory_limit() -> i64 {
+    const FALLBACK: i64 = 1 << 30;
+    let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
+        return FALLBACK;
+    };
+    info.lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|kib| kib.trim().parse::<i64>().ok())
+        .map_or(FALLBACK, |kib| kib.saturating_mul(1024) / 2)
+        .max(FALLBACK)
 }
 
 /// Settings every connection needs.
