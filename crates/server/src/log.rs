@@ -280,26 +280,16 @@ impl<W: fmt::Write> tracing::field::Visit for JsonFields<'_, W> {
     }
 }
 
-/// A JSON string literal: quotes, backslashes and control characters escaped.
+/// A JSON string literal, escaped as the decision log's strings are.
 fn json_string(w: &mut impl fmt::Write, text: &str) -> fmt::Result {
     w.write_char('"')?;
-    let mut rest = text;
-    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
-        let (clean, tail) = rest.split_at(at);
-        w.write_str(clean)?;
-        let mut chars = tail.chars();
-        match chars.next() {
-            Some('"') => w.write_str("\\\"")?,
-            Some('\\') => w.write_str("\\\\")?,
-            Some('\n') => w.write_str("\\n")?,
-            Some('\r') => w.write_str("\\r")?,
-            Some('\t') => w.write_str("\\t")?,
-            Some(c) => write!(w, "\\u{:04x}", u32::from(c))?,
-            None => {}
+    let mut result = Ok(());
+    roleplay_wire::json::escaped(text, |piece| {
+        if result.is_ok() {
+            result = w.write_str(piece);
         }
-        rest = chars.as_str();
-    }
-    w.write_str(rest)?;
+    });
+    result?;
     w.write_char('"')
 }
 

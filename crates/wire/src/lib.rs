@@ -1,7 +1,8 @@
 //! The wire formats of roleplay's AWS APIs, written once: decoding of aws-query form bodies and
 //! query strings ([`query`]), the project's only XML writer ([`xml`]) and a strict reader for
 //! small request bodies ([`xml_read`]), the IAM/STS query envelopes and the S3 error body
-//! ([`envelope`]), S3 routing ([`s3_route`]), and the timestamp formats ([`time`]).
+//! ([`envelope`]), S3 routing ([`s3_route`]), the timestamp formats ([`time`]), and JSON
+//! strings for the per-request logs ([`json`]).
 //!
 //! Pure: no I/O, no clock, no environment. Request ids and times are passed in.
 //!
@@ -21,6 +22,7 @@
 
 pub mod decisions;
 pub mod envelope;
+pub mod json;
 pub mod query;
 pub mod s3_route;
 pub mod time;

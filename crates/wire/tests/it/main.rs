@@ -11,6 +11,7 @@
 
 mod envelope;
 mod fixtures;
+mod json;
 mod oracle;
 mod query;
 mod time;
