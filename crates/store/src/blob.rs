@@ -420,8 +420,9 @@ impl BlobStore {
         }
     }
 
-    /// Whether bodies live in memory: committing one then neither syncs nor blocks.
-    pub fn is_memory(&self) -> bool {
+    /// Whether bodies live in memory (the tests' expectations differ).
+    #[cfg(test)]
+    fn is_memory(&self) -> bool {
         matches!(self.backend.as_ref(), Backend::Memory(_))
     }
 
