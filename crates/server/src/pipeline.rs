@@ -377,7 +377,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
             return failure(service, rid, &Failure::from_sigv4(&e), &op);
         }
     };
-    let service = match claims.scope.service.as_str() {
+    let service = match claims.scope.service() {
         "iam" => Service::Iam,
         "sts" => Service::Sts,
         other => {
@@ -406,7 +406,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
             return failure(service, rid, &Failure::from(e), "-");
         }
     };
-    let region = claims.scope.region.clone();
+    let region = claims.scope.region().to_owned();
     if let Err(e) = verify(
         claims,
         &view,

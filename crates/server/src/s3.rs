@@ -286,7 +286,7 @@ async fn serve(
         source_ip: Some(peer.ip()),
         region: verified
             .as_ref()
-            .map(|v| v.claims.scope.region.clone())
+            .map(|v| v.claims.scope.region().to_owned())
             .unwrap_or_else(|| "us-east-1".into()),
         secure: false,
         user_agent: header_str(parts, "user-agent").map(str::to_owned),

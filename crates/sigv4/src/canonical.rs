@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 
 use crate::error::SigV4Error;
+use crate::fields::fields;
 use crate::settings::{SigningSettings, UriEncoding};
+use crate::view::RequestView;
 
 /// Hex SHA-256 of the empty string, the payload hash of an empty body.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -47,13 +49,19 @@ fn push_encoded_byte(out: &mut String, b: u8) {
 /// Appends `bytes` percent-encoded with the SigV4 rules: everything except
 /// `A-Z a-z 0-9 - _ . ~` (and `/` when `keep_slash`) becomes `%XX`.
 pub(crate) fn encode_into(out: &mut String, bytes: &[u8], keep_slash: bool) {
-    for &b in bytes {
-        if is_unreserved(b) || (keep_slash && b == b'/') {
-            out.push(char::from(b));
-        } else {
+    // Runs of bytes that stay as they are go in whole: they are ASCII, so always text.
+    let push_run = |out: &mut String, run: Option<&[u8]>| {
+        out.push_str(std::str::from_utf8(run.unwrap_or_default()).unwrap_or_default());
+    };
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !(is_unreserved(b) || (keep_slash && b == b'/')) {
+            push_run(out, bytes.get(start..i));
             push_encoded_byte(out, b);
+            start = i + 1;
         }
     }
+    push_run(out, bytes.get(start..));
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -77,26 +85,31 @@ pub(crate) fn decode_component(s: &str) -> String {
 
 /// Decodes then re-encodes a path once, keeping `/` and an encoded `%2F` as they are.
 fn reencode_path(out: &mut String, path: &str) {
-    let mut bytes = path.as_bytes().iter();
-    while let Some(&b) = bytes.next() {
-        if b == b'%' {
-            let mut ahead = bytes.clone();
-            if let (Some(hi), Some(lo)) = (
-                ahead.next().and_then(|&h| hex_value(h)),
-                ahead.next().and_then(|&l| hex_value(l)),
-            ) {
-                bytes = ahead;
-                let decoded = (hi << 4) | lo;
-                if decoded == b'/' {
-                    out.push_str("%2F");
-                } else {
-                    encode_into(out, &[decoded], false);
-                }
-                continue;
-            }
+    let bytes = path.as_bytes();
+    // Bytes between escapes are encoded a run at a time.
+    let (mut i, mut start) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        let escape = (b == b'%')
+            .then(|| {
+                let hi = bytes.get(i + 1).copied().and_then(hex_value)?;
+                let lo = bytes.get(i + 2).copied().and_then(hex_value)?;
+                Some((hi << 4) | lo)
+            })
+            .flatten();
+        let Some(decoded) = escape else {
+            i += 1;
+            continue;
+        };
+        encode_into(out, bytes.get(start..i).unwrap_or_default(), true);
+        if decoded == b'/' {
+            out.push_str("%2F");
+        } else {
+            encode_into(out, &[decoded], false);
         }
-        encode_into(out, &[b], true);
+        i += 3;
+        start = i;
     }
+    encode_into(out, bytes.get(start..).unwrap_or_default(), true);
 }
 
 /// Removes `.` and `..` segments and empty segments (`//`), keeping a trailing slash.
@@ -134,18 +147,23 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
 /// The canonical URI of a path as received, under `settings`.
 #[must_use]
 pub fn canonical_uri(raw_path: &str, settings: &SigningSettings) -> String {
+    let mut out = String::with_capacity(raw_path.len() + 8);
+    write_canonical_uri(&mut out, raw_path, settings);
+    out
+}
+
+/// Appends the canonical URI of a path as received, under `settings`.
+fn write_canonical_uri(out: &mut String, raw_path: &str, settings: &SigningSettings) {
     let path = if raw_path.is_empty() { "/" } else { raw_path };
     let path = if settings.normalize_path {
         normalize_path(path)
     } else {
         Cow::Borrowed(path)
     };
-    let mut out = String::with_capacity(path.len() + 8);
     match settings.uri_encoding {
-        UriEncoding::Double => encode_into(&mut out, path.as_bytes(), true),
-        UriEncoding::Single => reencode_path(&mut out, &path),
+        UriEncoding::Double => encode_into(out, path.as_bytes(), true),
+        UriEncoding::Single => reencode_path(out, &path),
     }
-    out
 }
 
 /// The canonical query string of a raw query: each name and value decoded
@@ -181,6 +199,18 @@ pub fn canonical_query_string(raw_query: &str, exclude_signature: bool) -> Strin
 /// Appends a header value with ends trimmed and inner whitespace runs
 /// (including obsolete line folding) collapsed to one space.
 fn push_trimmed(out: &mut String, value: &str) {
+    // Most values are already canonical: no whitespace at the ends, single spaces inside.
+    let mut after_space = true;
+    let canonical = value.bytes().all(|b| {
+        let space = b.is_ascii_whitespace();
+        let fine = !space || (b == b' ' && !after_space);
+        after_space = space;
+        fine
+    }) && (!after_space || value.is_empty());
+    if canonical {
+        out.push_str(value);
+        return;
+    }
     let mut first = true;
     for word in value.split_ascii_whitespace() {
         if !first {
@@ -211,7 +241,34 @@ pub(crate) fn write_canonical_request(
     out.push('\n');
     out.push_str(canonical_query);
     out.push('\n');
-    for name in signed_headers.split(';') {
+    write_canonical_headers(out, headers, signed_headers, payload_hash)
+}
+
+/// Appends the canonical request of a request as received, its path encoded in place.
+pub(crate) fn write_received_canonical_request(
+    out: &mut String,
+    view: &RequestView<'_>,
+    signed_headers: &str,
+    settings: &SigningSettings,
+    presigned: bool,
+) -> Result<(), SigV4Error> {
+    out.push_str(view.method);
+    out.push('\n');
+    write_canonical_uri(out, view.path, settings);
+    out.push('\n');
+    out.push_str(&canonical_query_string(view.query, presigned));
+    out.push('\n');
+    write_canonical_headers(out, view.headers, signed_headers, view.payload_hash)
+}
+
+/// The rest of a canonical request after the query: headers, signed list, payload hash.
+fn write_canonical_headers(
+    out: &mut String,
+    headers: &[(&str, &str)],
+    signed_headers: &str,
+    payload_hash: &str,
+) -> Result<(), SigV4Error> {
+    for name in fields(signed_headers, b';') {
         out.push_str(name);
         out.push(':');
         let mut found = false;
@@ -254,6 +311,30 @@ pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_are_trimmed_and_collapsed() {
+        for value in [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a \t b",
+            "a\n b",
+            "\x0ca",
+            "aws-cli/1.45 md/Botocore#1.43 ua/2.1",
+            "  x  y  ",
+        ] {
+            let mut out = String::new();
+            push_trimmed(&mut out, value);
+            let want = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(out, want, "{value:?}");
+        }
+    }
 
     #[test]
     fn normalize_cases() {

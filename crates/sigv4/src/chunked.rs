@@ -210,7 +210,7 @@ impl ChunkedDecoder {
             (true, Some(v)) => Some(Chain {
                 key: v.key.clone(),
                 amz_date: v.claims.amz_date.clone(),
-                scope: v.claims.scope.to_scope_string(),
+                scope: v.claims.scope.as_str().to_owned(),
                 previous: v.claims.signature.clone(),
             }),
             (true, None) => return Err(ChunkedError::UnsupportedPayload),

@@ -4,10 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+
+use siphasher::sip128::{Hasher128, SipHasher13};
 use std::sync::{Mutex, PoisonError};
 
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// HMAC-SHA256 of `data` under `key`.
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -70,15 +73,54 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// Cache index: SHA-256 over the length-prefixed (secret, date, region,
-/// service), so the cache never holds a secret in readable form.
-fn cache_index(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for part in [secret, date, region, service] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+/// Cache index: 128-bit SipHash-1-3 over the length-prefixed (secret, date, region,
+/// service), under a random key drawn per cache. The cache never holds a secret in
+/// readable form; without the key nobody can aim a collision, and one by chance is
+/// negligible (below 2^-100 per lookup in a full cache).
+#[derive(Clone)]
+struct IndexKeys(SipHasher13);
+
+impl IndexKeys {
+    fn new() -> Self {
+        // std's `RandomState` is seeded from the OS; hashing a constant under two of
+        // them yields two unpredictable 64-bit words.
+        let [k0, k1] = [0u8, 1].map(|n| RandomState::new().hash_one(n));
+        Self(SipHasher13::new_with_keys(k0, k1))
     }
-    h.finalize().into()
+
+    fn index(&self, secret: &str, date: &str, region: &str, service: &str) -> u128 {
+        let mut h = self.0;
+        for part in [secret, date, region, service] {
+            h.write_usize(part.len());
+            h.write(part.as_bytes());
+        }
+        h.finish128().as_u128()
+    }
+}
+
+/// The map's own hasher: the index is already a keyed hash, so its low bits serve.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; any other input still hashes, if poorly.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        // Truncation intended: the low half of a keyed hash.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.0 = n as u64;
+        }
+    }
 }
 
 /// A thread-safe cache of derived signing keys, keyed by
@@ -86,7 +128,8 @@ fn cache_index(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32
 ///
 /// Share one per server. `Debug` shows only the number of entries.
 pub struct KeyCache {
-    entries: Mutex<HashMap<[u8; 32], SigningKey>>,
+    entries: Mutex<HashMap<u128, SigningKey, BuildHasherDefault<PassThrough>>>,
+    keys: IndexKeys,
     capacity: usize,
 }
 
@@ -95,7 +138,8 @@ impl KeyCache {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
+            keys: IndexKeys::new(),
             capacity,
         }
     }
@@ -112,7 +156,7 @@ impl KeyCache {
         if self.capacity == 0 {
             return SigningKey::derive(secret, date, region, service);
         }
-        let index = cache_index(secret, date, region, service);
+        let index = self.keys.index(secret, date, region, service);
         {
             let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(key) = entries.get(&index) {
@@ -185,6 +229,30 @@ mod tests {
             hex::encode(key.raw),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
         );
+    }
+
+    #[test]
+    fn every_part_of_the_scope_and_the_secret_selects_the_key() {
+        let cache = KeyCache::default();
+        let parts = [
+            ("secret", "20150830", "us-east-1", "iam"),
+            ("secreT", "20150830", "us-east-1", "iam"),
+            ("secret", "20150831", "us-east-1", "iam"),
+            ("secret", "20150830", "us-east-2", "iam"),
+            ("secret", "20150830", "us-east-1", "sts"),
+            // Same bytes, split differently: the lengths keep them apart.
+            ("secret2", "0150830", "us-east-1", "iam"),
+        ];
+        for _ in 0..2 {
+            for (secret, date, region, service) in parts {
+                assert_eq!(
+                    cache.get_or_derive(secret, date, region, service),
+                    SigningKey::derive(secret, date, region, service),
+                    "{secret} {date} {region} {service}"
+                );
+            }
+        }
+        assert_eq!(cache.len(), parts.len());
     }
 
     #[test]

@@ -48,6 +48,7 @@ mod amz_date;
 mod canonical;
 mod chunked;
 mod error;
+mod fields;
 mod key;
 mod parse;
 mod settings;

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::amz_date::{format_amz_date, parse_amz_date, parse_http_date};
 use crate::error::{AuthLocation, SigV4Error};
+use crate::fields::{fields, split_once};
 use crate::settings::SigningSettings;
 use crate::verify::MAX_PRESIGNED_EXPIRES;
 use crate::view::RequestView;
@@ -25,36 +26,61 @@ pub enum AuthKind {
     },
 }
 
-/// The credential scope: `DATE/REGION/SERVICE/aws4_request`.
+/// The credential scope: `DATE/REGION/SERVICE/aws4_request`, held as the one string the
+/// string to sign uses, with its parts read from it (one allocation per request, not four).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialScope {
-    /// `YYYYMMDD`.
-    pub date: String,
-    /// Region as signed; may be empty.
-    pub region: String,
-    /// Service signing name (`s3`, `iam`, `sts`, ...).
-    pub service: String,
+    text: String,
+    /// Byte offsets of the `/` after the date, the region and the service.
+    ends: [usize; 3],
 }
 
 impl CredentialScope {
+    /// The scope of `date` (`YYYYMMDD`), `region` and `service`.
+    #[must_use]
+    pub fn new(date: &str, region: &str, service: &str) -> Self {
+        let mut text = String::with_capacity(date.len() + region.len() + service.len() + 15);
+        let mut ends = [0; 3];
+        for (end, part) in ends.iter_mut().zip([date, region, service]) {
+            text.push_str(part);
+            *end = text.len();
+            text.push('/');
+        }
+        text.push_str("aws4_request");
+        Self { text, ends }
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = match i.checked_sub(1).and_then(|j| self.ends.get(j)) {
+            Some(end) => end + 1,
+            None => 0,
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// `YYYYMMDD`.
+    #[must_use]
+    pub fn date(&self) -> &str {
+        self.part(0)
+    }
+
+    /// Region as signed; may be empty.
+    #[must_use]
+    pub fn region(&self) -> &str {
+        self.part(1)
+    }
+
+    /// Service signing name (`s3`, `iam`, `sts`, ...).
+    #[must_use]
+    pub fn service(&self) -> &str {
+        self.part(2)
+    }
+
     /// The scope string used in the string to sign.
     #[must_use]
-    pub fn to_scope_string(&self) -> String {
-        // Pushed rather than formatted: this runs for every signed request.
-        let parts = [
-            self.date.as_str(),
-            &self.region,
-            &self.service,
-            "aws4_request",
-        ];
-        let mut scope = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-        for (i, part) in parts.into_iter().enumerate() {
-            if i > 0 {
-                scope.push('/');
-            }
-            scope.push_str(part);
-        }
-        scope
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 
@@ -179,32 +205,67 @@ impl Claims {
 /// [`SigV4Error::MissingAuthentication`] when the request carries no
 /// authentication at all (anonymous for S3), otherwise the malformation found.
 pub fn parse(view: &RequestView<'_>, settings: &SigningSettings) -> Result<Claims, SigV4Error> {
-    let header = view.header("authorization");
+    let headers = AuthHeaders::of(view);
     let algorithm = view.query_param("X-Amz-Algorithm");
-    match (header, algorithm) {
+    match (headers.authorization, algorithm) {
         (Some(_), Some(_)) => Err(SigV4Error::MultipleAuthMechanisms),
-        (Some(h), None) => parse_header(view, h, settings),
-        (None, Some(a)) => parse_query(view, &a, settings),
+        (Some(h), None) => parse_header(view, &headers, h, settings),
+        (None, Some(a)) => parse_query(view, &headers, &a, settings),
         (None, None) => Err(SigV4Error::MissingAuthentication),
+    }
+}
+
+/// The first value of each header authentication reads, found in one pass.
+#[derive(Default)]
+struct AuthHeaders<'a> {
+    authorization: Option<&'a str>,
+    x_amz_date: Option<&'a str>,
+    date: Option<&'a str>,
+    content_sha256: Option<&'a str>,
+    security_token: Option<&'a str>,
+}
+
+impl<'a> AuthHeaders<'a> {
+    fn of(view: &RequestView<'a>) -> Self {
+        let mut found = Self::default();
+        for &(name, value) in view.headers {
+            let slot = match name.len() {
+                4 if name.eq_ignore_ascii_case("date") => &mut found.date,
+                10 if name.eq_ignore_ascii_case("x-amz-date") => &mut found.x_amz_date,
+                13 if name.eq_ignore_ascii_case("authorization") => &mut found.authorization,
+                20 if name.eq_ignore_ascii_case("x-amz-content-sha256") => {
+                    &mut found.content_sha256
+                }
+                20 if name.eq_ignore_ascii_case("x-amz-security-token") => {
+                    &mut found.security_token
+                }
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+        found
     }
 }
 
 fn parse_header(
     view: &RequestView<'_>,
+    headers: &AuthHeaders<'_>,
     header: &str,
     settings: &SigningSettings,
 ) -> Result<Claims, SigV4Error> {
     let header = header.trim();
-    let (algorithm, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let (algorithm, rest) = split_once(header, b' ').unwrap_or((header, ""));
     if algorithm != crate::ALGORITHM {
         return Err(SigV4Error::UnsupportedAlgorithm {
             algorithm: algorithm.to_owned(),
         });
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for part in rest.split(',') {
+    for part in fields(rest, b',') {
         let part = part.trim();
-        let Some((name, value)) = part.split_once('=') else {
+        let Some((name, value)) = split_once(part, b'=') else {
             continue;
         };
         let slot = match name.trim() {
@@ -242,11 +303,11 @@ fn parse_header(
         location: AuthLocation::Header,
         value: v.to_owned(),
     };
-    let (timestamp, amz_date) = if let Some(v) = view.header("x-amz-date") {
+    let (timestamp, amz_date) = if let Some(v) = headers.x_amz_date {
         let t = parse_amz_date(v.trim()).ok_or_else(|| malformed(v))?;
         // A value that parses is already in canonical `X-Amz-Date` form.
         (t, v.trim().to_owned())
-    } else if let Some(v) = view.header("date") {
+    } else if let Some(v) = headers.date {
         let t = parse_http_date(v.trim()).ok_or_else(|| malformed(v))?;
         (t, format_amz_date(t))
     } else {
@@ -254,7 +315,7 @@ fn parse_header(
     };
     check_scope_date(&scope, &amz_date)?;
 
-    let content_sha256 = match view.header("x-amz-content-sha256") {
+    let content_sha256 = match headers.content_sha256 {
         Some(v) => Some(parse_content_sha256(v, settings)?),
         None if settings.content_sha256_header => return Err(SigV4Error::MissingContentSha256),
         None => None,
@@ -270,15 +331,14 @@ fn parse_header(
         signature: signature.to_owned(),
         timestamp,
         amz_date,
-        security_token: view
-            .header("x-amz-security-token")
-            .map(|t| t.trim().to_owned()),
+        security_token: headers.security_token.map(|t| t.trim().to_owned()),
         content_sha256,
     })
 }
 
 fn parse_query(
     view: &RequestView<'_>,
+    headers: &AuthHeaders<'_>,
     algorithm: &str,
     settings: &SigningSettings,
 ) -> Result<Claims, SigV4Error> {
@@ -320,7 +380,7 @@ fn parse_query(
     };
     check_scope_date(&scope, &date)?;
     let amz_date = date;
-    let content_sha256 = match view.header("x-amz-content-sha256") {
+    let content_sha256 = match headers.content_sha256 {
         Some(v) => Some(parse_content_sha256(v, settings)?),
         None => None,
     };
@@ -349,7 +409,7 @@ fn parse_credential(
         credential: credential.to_owned(),
     };
     // The access key id cannot contain `/`; everything else is positional.
-    let mut parts = credential.split('/');
+    let mut parts = fields(credential, b'/');
     let (Some(akid), Some(date), Some(region), Some(service), Some(term), None) = (
         parts.next(),
         parts.next(),
@@ -368,22 +428,17 @@ fn parse_credential(
     {
         return Err(malformed());
     }
-    Ok((
-        akid.to_owned(),
-        CredentialScope {
-            date: date.to_owned(),
-            region: region.to_owned(),
-            service: service.to_owned(),
-        },
-    ))
+    Ok((akid.to_owned(), CredentialScope::new(date, region, service)))
 }
 
 fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<String, SigV4Error> {
     let names = list.to_ascii_lowercase();
-    let valid = names
-        .split(';')
-        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b':'));
-    if !valid || !names.split(';').any(|n| n == "host") {
+    let (mut valid, mut host) = (true, false);
+    for name in fields(&names, b';') {
+        valid &= !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+        host |= name == "host";
+    }
+    if !valid || !host {
         return Err(SigV4Error::MalformedSignedHeaders {
             location,
             signed_headers: list.to_owned(),
@@ -402,7 +457,7 @@ fn check_amz_headers_signed(view: &RequestView<'_>, signed: &str) -> Result<(), 
             .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"));
         if is_amz
             && !name.eq_ignore_ascii_case("x-amz-content-sha256")
-            && !signed.split(';').any(|s| s.eq_ignore_ascii_case(name))
+            && !fields(signed, b';').any(|s| s.eq_ignore_ascii_case(name))
         {
             let lower = name.to_ascii_lowercase();
             if !names.contains(&lower) {
@@ -418,9 +473,9 @@ fn check_amz_headers_signed(view: &RequestView<'_>, signed: &str) -> Result<(), 
 }
 
 fn check_scope_date(scope: &CredentialScope, amz_date: &str) -> Result<(), SigV4Error> {
-    if amz_date.get(..8) != Some(scope.date.as_str()) {
+    if amz_date.get(..8) != Some(scope.date()) {
         return Err(SigV4Error::ScopeDateMismatch {
-            scope_date: scope.date.clone(),
+            scope_date: scope.date().to_owned(),
             amz_date: amz_date.to_owned(),
         });
     }

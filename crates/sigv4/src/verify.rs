@@ -3,9 +3,7 @@
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::canonical::{
-    canonical_query_string, canonical_uri, string_to_sign, write_canonical_request,
-};
+use crate::canonical::{string_to_sign, write_received_canonical_request};
 use crate::error::SigV4Error;
 use crate::key::{KeyCache, SigningKey};
 use crate::parse::{AuthKind, Claims};
@@ -61,26 +59,22 @@ pub fn verify(
     check_time(&claims, now, settings)?;
 
     let presigned = matches!(claims.kind, AuthKind::Presigned { .. });
-    let uri = canonical_uri(view.path, settings);
-    let query = canonical_query_string(view.query, presigned);
     let mut canonical_request = String::with_capacity(256 + view.query.len() + view.path.len());
-    write_canonical_request(
+    write_received_canonical_request(
         &mut canonical_request,
-        view.method,
-        &uri,
-        &query,
-        view.headers,
+        view,
         &claims.signed_headers,
-        view.payload_hash,
+        settings,
+        presigned,
     )?;
-    let scope = claims.scope.to_scope_string();
-    let string_to_sign = string_to_sign(&claims.amz_date, &scope, &canonical_request);
+    let string_to_sign =
+        string_to_sign(&claims.amz_date, claims.scope.as_str(), &canonical_request);
 
     let key = cache.get_or_derive(
         secret,
-        &claims.scope.date,
-        &claims.scope.region,
-        &claims.scope.service,
+        claims.scope.date(),
+        claims.scope.region(),
+        claims.scope.service(),
     );
     let expected = key.sign_raw(string_to_sign.as_bytes());
     let mut expected_hex = [0u8; 64];
