@@ -394,11 +394,10 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
     // Inline, not on the blocking pool: one indexed read of a key, or a session token opened
     // in memory, costs less than handing the request to another thread and back
     // (BENCHMARKS.md).
-    let auth = match state.engine.authenticate(
-        &claims.access_key_id,
-        claims.security_token.as_deref(),
-        now,
-    ) {
+    let auth = match state
+        .engine
+        .authenticate(claims.access_key_id(), claims.security_token(), now)
+    {
         Ok(a) => a,
         Err(e) => {
             // The signature decides first: a wrong secret is SignatureDoesNotMatch only for

@@ -238,8 +238,8 @@ async fn serve(
             // Inline: a cached key, or one indexed read, costs less than a thread hand-off.
             let auth = state
                 .engine
-                .authenticate(&claims.access_key_id, claims.security_token.as_deref(), now)
-                .map_err(|e| fail(auth_error(&e, &claims.access_key_id), None))?;
+                .authenticate(claims.access_key_id(), claims.security_token(), now)
+                .map_err(|e| fail(auth_error(&e, claims.access_key_id()), None))?;
             let payload_hash = claims.s3_payload_hash().to_owned();
             let view = RequestView {
                 payload_hash: &payload_hash,

@@ -209,9 +209,9 @@ impl ChunkedDecoder {
         let chain = match (signed, verified) {
             (true, Some(v)) => Some(Chain {
                 key: v.key.clone(),
-                amz_date: v.claims.amz_date.clone(),
+                amz_date: v.claims.amz_date().to_owned(),
                 scope: v.claims.scope.as_str().to_owned(),
-                previous: v.claims.signature.clone(),
+                previous: v.claims.signature().to_owned(),
             }),
             (true, None) => return Err(ChunkedError::UnsupportedPayload),
             (false, _) => None,

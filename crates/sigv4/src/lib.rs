@@ -6,7 +6,7 @@
 //!
 //! 1. [`parse`] extracts the [`Claims`] (access key id, credential scope,
 //!    signed headers, signature, timestamp, session token, payload kind);
-//! 2. the caller looks up the secret for `claims.access_key_id`;
+//! 2. the caller looks up the secret for `claims.access_key_id()`;
 //! 3. [`verify`] checks the signature in constant time, the clock skew and the
 //!    presigned expiry against an explicit `now`, deriving signing keys through
 //!    a shared [`KeyCache`].
@@ -31,8 +31,8 @@
 //! let view = RequestView { method: "POST", path: "/", query: "", headers: &headers, payload_hash: &hash };
 //! let settings = SigningSettings::QUERY;
 //! let claims = parse(&view, &settings).unwrap();
-//! assert_eq!(claims.access_key_id, "AKIDEXAMPLE");
-//! // ... look up the secret of `claims.access_key_id`, then:
+//! assert_eq!(claims.access_key_id(), "AKIDEXAMPLE");
+//! // ... look up the secret of `claims.access_key_id()`, then:
 //! let cache = KeyCache::default();
 //! let now = parse_amz_date("20150830T124000Z").unwrap();
 //! let err = verify(claims, &view, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now, &cache, &settings)

@@ -5,6 +5,8 @@
 //! plus `x-amz-date` (or `Date`), `x-amz-security-token`, `x-amz-content-sha256`.
 //! Query authentication (presigned URLs): the `X-Amz-*` parameters.
 
+use std::borrow::Cow;
+
 use time::OffsetDateTime;
 
 use crate::amz_date::{format_amz_date, parse_amz_date, parse_http_date};
@@ -51,12 +53,7 @@ impl CredentialScope {
     }
 
     fn part(&self, i: usize) -> &str {
-        let start = match i.checked_sub(1).and_then(|j| self.ends.get(j)) {
-            Some(end) => end + 1,
-            None => 0,
-        };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        self.text.get(start..end).unwrap_or_default()
+        part(&self.text, &self.ends, i, 1)
     }
 
     /// `YYYYMMDD`.
@@ -145,41 +142,58 @@ impl ContentSha256 {
 
 /// Everything the request claims about its authentication, before any secret
 /// is known. `Debug` redacts the session token.
+///
+/// The access key id, signed headers, signature, date and token are held end to end in
+/// one string (one allocation per request, not five) and read through methods.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Claims {
     /// Header or presigned.
     pub kind: AuthKind,
-    /// The access key id from the credential.
-    pub access_key_id: String,
     /// The credential scope.
     pub scope: CredentialScope,
-    /// Signed header names, lowercase, `;`-separated in the order given.
-    pub signed_headers: String,
-    /// The signature as given (expected: 64 lowercase hex digits).
-    pub signature: String,
     /// The request timestamp.
     pub timestamp: OffsetDateTime,
-    /// The request timestamp in `X-Amz-Date` form, as it enters the string to sign.
-    pub amz_date: String,
-    /// `x-amz-security-token` / `X-Amz-Security-Token`, if any.
-    pub security_token: Option<String>,
     /// `x-amz-content-sha256`, if present.
     pub content_sha256: Option<ContentSha256>,
+    text: String,
+    /// Where each of the five parts of `text` ends.
+    ends: [usize; 5],
+    has_token: bool,
+}
+
+/// The textual claims, as found in the request.
+struct Parts<'a> {
+    access_key_id: &'a str,
+    /// As given: lower-cased on the way in.
+    signed_headers: &'a str,
+    signature: &'a str,
+    amz_date: &'a str,
+    security_token: Option<&'a str>,
+}
+
+/// Part `i` of `text`, whose parts end at `ends` and are `gap` bytes apart.
+fn part<'a>(text: &'a str, ends: &[usize], i: usize, gap: usize) -> &'a str {
+    let start = match i.checked_sub(1).and_then(|j| ends.get(j)) {
+        Some(end) => end + gap,
+        None => 0,
+    };
+    let end = ends.get(i).copied().unwrap_or(start);
+    text.get(start..end).unwrap_or_default()
 }
 
 impl std::fmt::Debug for Claims {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Claims")
             .field("kind", &self.kind)
-            .field("access_key_id", &self.access_key_id)
+            .field("access_key_id", &self.access_key_id())
             .field("scope", &self.scope)
-            .field("signed_headers", &self.signed_headers)
-            .field("signature", &self.signature)
+            .field("signed_headers", &self.signed_headers())
+            .field("signature", &self.signature())
             .field("timestamp", &self.timestamp)
-            .field("amz_date", &self.amz_date)
+            .field("amz_date", &self.amz_date())
             .field(
                 "security_token",
-                &self.security_token.as_ref().map(|_| "** redacted **"),
+                &self.security_token().map(|_| "** redacted **"),
             )
             .field("content_sha256", &self.content_sha256)
             .finish_non_exhaustive()
@@ -187,6 +201,74 @@ impl std::fmt::Debug for Claims {
 }
 
 impl Claims {
+    fn new(
+        kind: AuthKind,
+        scope: CredentialScope,
+        timestamp: OffsetDateTime,
+        content_sha256: Option<ContentSha256>,
+        parts: &Parts<'_>,
+    ) -> Self {
+        let token = parts.security_token.unwrap_or_default();
+        let all = [
+            parts.access_key_id,
+            parts.signed_headers,
+            parts.signature,
+            parts.amz_date,
+            token,
+        ];
+        let mut text = String::with_capacity(all.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 5];
+        for (i, (end, part)) in ends.iter_mut().zip(all).enumerate() {
+            let start = text.len();
+            text.push_str(part);
+            if i == 1
+                && let Some(names) = text.get_mut(start..)
+            {
+                names.make_ascii_lowercase();
+            }
+            *end = text.len();
+        }
+        Self {
+            kind,
+            scope,
+            timestamp,
+            content_sha256,
+            text,
+            ends,
+            has_token: parts.security_token.is_some(),
+        }
+    }
+
+    /// The access key id from the credential.
+    #[must_use]
+    pub fn access_key_id(&self) -> &str {
+        part(&self.text, &self.ends, 0, 0)
+    }
+
+    /// Signed header names, lowercase, `;`-separated in the order given.
+    #[must_use]
+    pub fn signed_headers(&self) -> &str {
+        part(&self.text, &self.ends, 1, 0)
+    }
+
+    /// The signature as given (expected: 64 lowercase hex digits).
+    #[must_use]
+    pub fn signature(&self) -> &str {
+        part(&self.text, &self.ends, 2, 0)
+    }
+
+    /// The request timestamp in `X-Amz-Date` form, as it enters the string to sign.
+    #[must_use]
+    pub fn amz_date(&self) -> &str {
+        part(&self.text, &self.ends, 3, 0)
+    }
+
+    /// `x-amz-security-token` / `X-Amz-Security-Token`, if any.
+    #[must_use]
+    pub fn security_token(&self) -> Option<&str> {
+        self.has_token.then(|| part(&self.text, &self.ends, 4, 0))
+    }
+
     /// The payload hash S3 signs, for [`RequestView::payload_hash`]: the
     /// declared `x-amz-content-sha256`, or `UNSIGNED-PAYLOAD` for a presigned
     /// request without one. (Other services sign the hex SHA-256 of the body;
@@ -297,7 +379,7 @@ fn parse_header(
         });
     };
     let (access_key_id, scope) = parse_credential(credential, AuthLocation::Header)?;
-    let signed_headers = parse_signed_headers(signed_headers, AuthLocation::Header)?;
+    parse_signed_headers(signed_headers, AuthLocation::Header)?;
 
     let malformed = |v: &str| SigV4Error::MalformedDate {
         location: AuthLocation::Header,
@@ -306,10 +388,10 @@ fn parse_header(
     let (timestamp, amz_date) = if let Some(v) = headers.x_amz_date {
         let t = parse_amz_date(v.trim()).ok_or_else(|| malformed(v))?;
         // A value that parses is already in canonical `X-Amz-Date` form.
-        (t, v.trim().to_owned())
+        (t, Cow::Borrowed(v.trim()))
     } else if let Some(v) = headers.date {
         let t = parse_http_date(v.trim()).ok_or_else(|| malformed(v))?;
-        (t, format_amz_date(t))
+        (t, Cow::Owned(format_amz_date(t)))
     } else {
         return Err(SigV4Error::MissingDate);
     };
@@ -321,19 +403,22 @@ fn parse_header(
         None => None,
     };
     if settings.require_signed_amz_headers {
-        check_amz_headers_signed(view, &signed_headers)?;
+        check_amz_headers_signed(view, signed_headers)?;
     }
-    Ok(Claims {
-        kind: AuthKind::Header,
+    let parts = Parts {
         access_key_id,
-        scope,
         signed_headers,
-        signature: signature.to_owned(),
+        signature,
+        amz_date: &amz_date,
+        security_token: headers.security_token.map(str::trim),
+    };
+    Ok(Claims::new(
+        AuthKind::Header,
+        scope,
         timestamp,
-        amz_date,
-        security_token: headers.security_token.map(|t| t.trim().to_owned()),
         content_sha256,
-    })
+        &parts,
+    ))
 }
 
 fn parse_query(
@@ -369,7 +454,7 @@ fn parse_query(
         });
     };
     let (access_key_id, scope) = parse_credential(&credential, AuthLocation::Query)?;
-    let signed_headers = parse_signed_headers(&signed_headers, AuthLocation::Query)?;
+    parse_signed_headers(&signed_headers, AuthLocation::Query)?;
     let timestamp = parse_amz_date(&date).ok_or_else(|| SigV4Error::MalformedDate {
         location: AuthLocation::Query,
         value: date.clone(),
@@ -379,7 +464,6 @@ fn parse_query(
         _ => return Err(SigV4Error::InvalidExpires { value: expires }),
     };
     check_scope_date(&scope, &date)?;
-    let amz_date = date;
     let content_sha256 = match headers.content_sha256 {
         Some(v) => Some(parse_content_sha256(v, settings)?),
         None => None,
@@ -387,23 +471,27 @@ fn parse_query(
     if settings.require_signed_amz_headers {
         check_amz_headers_signed(view, &signed_headers)?;
     }
-    Ok(Claims {
-        kind: AuthKind::Presigned { expires },
+    let security_token = view.query_param("X-Amz-Security-Token");
+    let parts = Parts {
         access_key_id,
+        signed_headers: &signed_headers,
+        signature: &signature,
+        amz_date: &date,
+        security_token: security_token.as_deref(),
+    };
+    Ok(Claims::new(
+        AuthKind::Presigned { expires },
         scope,
-        signed_headers,
-        signature,
         timestamp,
-        amz_date,
-        security_token: view.query_param("X-Amz-Security-Token"),
         content_sha256,
-    })
+        &parts,
+    ))
 }
 
 fn parse_credential(
     credential: &str,
     location: AuthLocation,
-) -> Result<(String, CredentialScope), SigV4Error> {
+) -> Result<(&str, CredentialScope), SigV4Error> {
     let malformed = || SigV4Error::MalformedCredential {
         location,
         credential: credential.to_owned(),
@@ -428,15 +516,15 @@ fn parse_credential(
     {
         return Err(malformed());
     }
-    Ok((akid.to_owned(), CredentialScope::new(date, region, service)))
+    Ok((akid, CredentialScope::new(date, region, service)))
 }
 
-fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<String, SigV4Error> {
-    let names = list.to_ascii_lowercase();
+/// Checks a signed-header list as given (names are compared without regard to case).
+fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<(), SigV4Error> {
     let (mut valid, mut host) = (true, false);
-    for name in fields(&names, b';') {
+    for name in fields(list, b';') {
         valid &= !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-        host |= name == "host";
+        host |= name.eq_ignore_ascii_case("host");
     }
     if !valid || !host {
         return Err(SigV4Error::MalformedSignedHeaders {
@@ -444,7 +532,7 @@ fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<String, Si
             signed_headers: list.to_owned(),
         });
     }
-    Ok(names)
+    Ok(())
 }
 
 /// S3 refuses `x-amz-*` headers that are present but unsigned, except
@@ -492,5 +580,58 @@ fn parse_content_sha256(
             value: value.to_owned(),
         }),
         None => Ok(ContentSha256::Other(value.trim().to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(headers: &[(&str, &str)], query: &str) -> Result<Claims, SigV4Error> {
+        let view = RequestView {
+            method: "GET",
+            path: "/",
+            query,
+            headers,
+            payload_hash: "UNSIGNED-PAYLOAD",
+        };
+        parse(&view, &SigningSettings::QUERY)
+    }
+
+    #[test]
+    fn every_part_reads_back_from_the_one_string() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, \
+                    SignedHeaders=Host;X-Amz-Date, Signature=abc123";
+        for token in [None, Some(""), Some("FwoGZXIvYXdzEJr//////////")] {
+            let mut headers = vec![("authorization", auth), ("X-Amz-Date", "20150830T123600Z")];
+            if let Some(t) = token {
+                headers.push(("x-amz-security-token", t));
+            }
+            let c = claims(&headers, "").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.access_key_id(), "AKIDEXAMPLE");
+            assert_eq!(c.signed_headers(), "host;x-amz-date");
+            assert_eq!(c.signature(), "abc123");
+            assert_eq!(c.amz_date(), "20150830T123600Z");
+            assert_eq!(c.security_token(), token);
+            assert_eq!(c.scope.as_str(), "20150830/us-east-1/iam/aws4_request");
+            assert_eq!(
+                (c.scope.date(), c.scope.region(), c.scope.service()),
+                ("20150830", "us-east-1", "iam")
+            );
+        }
+        let c = claims(
+            &[("host", "x")],
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20150830%2F%2Fs3%2Faws4_request\
+             &X-Amz-Date=20150830T123600Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host\
+             &X-Amz-Signature=ff&X-Amz-Security-Token=t%2Bk",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (c.access_key_id(), c.scope.region(), c.scope.service()),
+            ("AK", "", "s3")
+        );
+        assert_eq!((c.signature(), c.security_token()), ("ff", Some("t+k")));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("t+k"), "{shown}");
     }
 }

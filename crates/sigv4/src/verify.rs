@@ -63,12 +63,12 @@ pub fn verify(
     write_received_canonical_request(
         &mut canonical_request,
         view,
-        &claims.signed_headers,
+        claims.signed_headers(),
         settings,
         presigned,
     )?;
     let string_to_sign =
-        string_to_sign(&claims.amz_date, claims.scope.as_str(), &canonical_request);
+        string_to_sign(claims.amz_date(), claims.scope.as_str(), &canonical_request);
 
     let key = cache.get_or_derive(
         secret,
@@ -80,7 +80,7 @@ pub fn verify(
     let mut expected_hex = [0u8; 64];
     // 32 bytes always fit 64 hex digits; on failure the comparison fails.
     let encoded = hex::encode_to_slice(expected, &mut expected_hex).is_ok();
-    if !(encoded && same_bytes(&expected_hex, claims.signature.as_bytes())) {
+    if !(encoded && same_bytes(&expected_hex, claims.signature().as_bytes())) {
         return Err(SigV4Error::SignatureDoesNotMatch {
             string_to_sign,
             canonical_request,

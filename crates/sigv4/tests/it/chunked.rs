@@ -281,7 +281,7 @@ fn signed_trailer_body(
         verified.signing_key().clone(),
         DATE,
         SCOPE,
-        &verified.claims.signature,
+        verified.claims.signature(),
     );
     let mut body = Vec::new();
     for chunk in data.chunks(8192) {
