@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
-
-use siphasher::sip128::{Hasher128, SipHasher13};
 use std::sync::{Mutex, PoisonError};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 /// HMAC-SHA256 of `data` under `key`.
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -77,7 +76,6 @@ impl fmt::Debug for SigningKey {
 /// service), under a random key drawn per cache. The cache never holds a secret in
 /// readable form; without the key nobody can aim a collision, and one by chance is
 /// negligible (below 2^-100 per lookup in a full cache).
-#[derive(Clone)]
 struct IndexKeys(SipHasher13);
 
 impl IndexKeys {
