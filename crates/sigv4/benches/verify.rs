@@ -14,6 +14,7 @@ use roleplay_sigv4::{
 };
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const GET_PATH: &str = "/bench-bucket/objects/obj-000042.bin";
 
 /// `view` signed for `service` under `settings`: its headers and the signature's.
 fn signed(
@@ -90,7 +91,7 @@ fn signed_get_object() -> Vec<(String, String)> {
     ];
     let view = RequestView {
         method: "GET",
-        path: "/bench-bucket/objects/obj-000042.bin",
+        path: GET_PATH,
         query: "",
         headers: &headers,
         payload_hash: "UNSIGNED-PAYLOAD",
@@ -132,7 +133,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     let view = RequestView {
         method: "GET",
-        path: "/bench-bucket/objects/obj-000042.bin",
+        path: GET_PATH,
         query: "",
         headers: &refs,
         payload_hash: "UNSIGNED-PAYLOAD",

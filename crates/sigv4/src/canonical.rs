@@ -221,31 +221,12 @@ fn push_trimmed(out: &mut String, value: &str) {
     }
 }
 
-/// Appends the canonical request to `out`.
+/// Appends the canonical request of `view` to `out`, the path encoded in place.
 ///
 /// `signed_headers` is the `;`-separated list of lowercase names in signing
-/// order; a signed header absent from `headers` is an error. Repeated headers
-/// join with `,`.
+/// order; a signed header absent from `view.headers` is an error. Repeated
+/// headers join with `,`. With `presigned`, `X-Amz-Signature` stays out of the query.
 pub(crate) fn write_canonical_request(
-    out: &mut String,
-    method: &str,
-    canonical_uri: &str,
-    canonical_query: &str,
-    headers: &[(&str, &str)],
-    signed_headers: &str,
-    payload_hash: &str,
-) -> Result<(), SigV4Error> {
-    out.push_str(method);
-    out.push('\n');
-    out.push_str(canonical_uri);
-    out.push('\n');
-    out.push_str(canonical_query);
-    out.push('\n');
-    write_canonical_headers(out, headers, signed_headers, payload_hash)
-}
-
-/// Appends the canonical request of a request as received, its path encoded in place.
-pub(crate) fn write_received_canonical_request(
     out: &mut String,
     view: &RequestView<'_>,
     signed_headers: &str,

@@ -4,11 +4,10 @@
 use time::OffsetDateTime;
 
 use crate::amz_date::format_amz_date;
-use crate::canonical::{
-    canonical_query_string, canonical_uri, encode_into, string_to_sign, write_canonical_request,
-};
+use crate::canonical::{encode_into, string_to_sign, write_canonical_request};
 use crate::error::SigV4Error;
 use crate::key::SigningKey;
+use crate::parse::CredentialScope;
 use crate::settings::SigningSettings;
 use crate::verify::MAX_PRESIGNED_EXPIRES;
 use crate::view::RequestView;
@@ -163,22 +162,23 @@ pub fn sign_request(
     let signed_headers = names.join(";");
 
     let mut canonical_request = String::with_capacity(256);
+    let signed_view = RequestView {
+        headers: &headers,
+        ..*view
+    };
     write_canonical_request(
         &mut canonical_request,
-        view.method,
-        &canonical_uri(view.path, &params.settings),
-        &canonical_query_string(view.query, false),
-        &headers,
+        &signed_view,
         &signed_headers,
-        view.payload_hash,
+        &params.settings,
+        false,
     )?;
-    let scope = format!(
-        "{}/{}/{}/aws4_request",
+    let scope = CredentialScope::new(
         amz_date.get(..8).unwrap_or_default(),
         params.region,
-        params.service
+        params.service,
     );
-    let string_to_sign = string_to_sign(&amz_date, &scope, &canonical_request);
+    let string_to_sign = string_to_sign(&amz_date, scope.as_str(), &canonical_request);
     let key = SigningKey::derive(
         params.credentials.secret_access_key,
         amz_date.get(..8).unwrap_or_default(),
@@ -187,9 +187,10 @@ pub fn sign_request(
     );
     let signature = key.sign(&string_to_sign);
     let authorization = format!(
-        "{} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+        "{} Credential={}/{}, SignedHeaders={}, Signature={signature}",
         crate::ALGORITHM,
         params.credentials.access_key_id,
+        scope.as_str(),
         signed_headers,
     );
     let mut out: Vec<(String, String)> = added
@@ -251,14 +252,14 @@ pub fn presign_request(
     }
     let signed_headers = names.join(";");
     let date = amz_date.get(..8).unwrap_or_default();
-    let scope = format!("{date}/{}/{}/aws4_request", params.region, params.service);
+    let scope = CredentialScope::new(date, params.region, params.service);
 
     let mut query = view.query.to_owned();
     push_param(&mut query, "X-Amz-Algorithm", crate::ALGORITHM);
     push_param(
         &mut query,
         "X-Amz-Credential",
-        &format!("{}/{scope}", params.credentials.access_key_id),
+        &format!("{}/{}", params.credentials.access_key_id, scope.as_str()),
     );
     push_param(&mut query, "X-Amz-Date", &amz_date);
     push_param(&mut query, "X-Amz-Expires", &expires.to_string());
@@ -269,16 +270,19 @@ pub fn presign_request(
     }
 
     let mut canonical_request = String::with_capacity(256);
+    let signed_view = RequestView {
+        query: &query,
+        headers: &headers,
+        ..*view
+    };
     write_canonical_request(
         &mut canonical_request,
-        view.method,
-        &canonical_uri(view.path, &params.settings),
-        &canonical_query_string(&query, true),
-        &headers,
+        &signed_view,
         &signed_headers,
-        view.payload_hash,
+        &params.settings,
+        true,
     )?;
-    let string_to_sign = string_to_sign(&amz_date, &scope, &canonical_request);
+    let string_to_sign = string_to_sign(&amz_date, scope.as_str(), &canonical_request);
     let key = SigningKey::derive(
         params.credentials.secret_access_key,
         date,

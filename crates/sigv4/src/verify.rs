@@ -3,7 +3,7 @@
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::canonical::{string_to_sign, write_received_canonical_request};
+use crate::canonical::{string_to_sign, write_canonical_request};
 use crate::error::SigV4Error;
 use crate::key::{KeyCache, SigningKey};
 use crate::parse::{AuthKind, Claims};
@@ -60,7 +60,7 @@ pub fn verify(
 
     let presigned = matches!(claims.kind, AuthKind::Presigned { .. });
     let mut canonical_request = String::with_capacity(256 + view.query.len() + view.path.len());
-    write_received_canonical_request(
+    write_canonical_request(
         &mut canonical_request,
         view,
         claims.signed_headers(),
