@@ -45,7 +45,7 @@ const BUFFER: usize = 256 * 1024;
 /// How many blobs one read transaction of the orphan sweep checks.
 const SWEEP_BATCH: usize = 512;
 /// Bodies up to this size are kept inline, in the store's records, not in blobs of their own.
-/// SQLite reads and writes bodies this small faster than a file system does, and a request
+/// The object log writes bodies this small faster than a file system does, and a request
 /// body of one 64 KiB chunk is read whole anyway.
 pub const INLINE_MAX: usize = 64 * 1024;
 

@@ -11,15 +11,16 @@
 //! S3 state lives in the same transactions: [`Bucket`]s (one global namespace of names),
 //! [`ObjectVersion`]s (the `null` version of unversioned buckets included, delete markers,
 //! listings in binary UTF-8 key order that skip a common prefix with one seek), and
-//! [`MultipartUpload`]s with their [`Part`]s. Bodies are not in the database: a version or
-//! a part names the blobs of a [`BlobStore`] that hold its bytes. Writes that drop a body
+//! [`MultipartUpload`]s with their [`Part`]s. A version or a part names the blobs of a
+//! [`BlobStore`] that hold its bytes; small bodies travel with their record. Writes that drop a body
 //! return the blobs nothing refers to any more, for the caller to delete after the commit.
 //! The durability rule: commit the blob, then the metadata; delete released blobs last;
 //! at startup, [`BlobStore::on_disk`] removes temp files and [`BlobStore::sweep_orphans`]
 //! the blobs a crash left without metadata.
 //!
-//! [`SqliteStore`] is the embedded backend. The `testsuite` feature exposes the conformance
-//! suite every backend must pass.
+//! [`SqliteStore`] is the embedded backend: SQLite for accounts, IAM and buckets, and an
+//! in-memory index over an append-only log ([`LOG_FILE`]) for objects, uploads and parts.
+//! The `testsuite` feature exposes the conformance suite every backend must pass.
 //!
 //! ```
 //! use roleplay_store::{Account, SqliteStore, StoreError, StoreExt, WriteError};
@@ -43,6 +44,7 @@
 mod blob;
 mod error;
 mod model;
+mod objects;
 mod s3;
 mod sqlite;
 #[cfg(feature = "testsuite")]
@@ -59,6 +61,7 @@ pub use model::{
     ManagedPolicy, OidcProvider, PolicyScope, PolicyVersion, PrincipalKind, PrincipalRef, Role,
     Tag, User, name_key,
 };
+pub use objects::LOG_FILE;
 pub use s3::{
     BlobId, Bucket, ContentHeaders, InvalidBlobId, ListEntry, MultipartUpload, NULL_VERSION,
     ObjectListing, ObjectOwnership, ObjectQuery, ObjectVersion, Part, PartListing,

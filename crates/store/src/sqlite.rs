@@ -1,4 +1,6 @@
-//! The embedded backend: one SQLite file, `roleplay.db`, in a data directory.
+//! The embedded backend: one SQLite file, `roleplay.db`, in a data directory, for accounts,
+//! IAM and buckets; objects, uploads and parts are in the object log beside it
+//! (`crate::objects`), whose changes a batch commits right after SQLite's.
 //!
 //! WAL journal with `synchronous = FULL`: a write acknowledged by [`Store::write_tx`] has
 //! reached the disk and survives `kill -9` and power loss. One writer connection behind a
@@ -17,18 +19,21 @@
 //! the copy of everyone else's.
 
 mod codec;
+mod legacy;
 mod read;
 mod s3;
 mod schema;
 mod write;
 
 use crate::error::StoreError;
+use crate::objects::{Objects, Pending, View, Writing};
 use crate::transaction::{ReadTx, Store, WriteDone, WriteJob, WriteTx};
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::Action;
 use rusqlite::wal::CheckpointMode;
 use rusqlite::{Connection, OpenFlags};
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -61,12 +66,12 @@ struct Writer {
     state: Mutex<WriterState>,
     /// Writes waiting for `state`.
     queued: AtomicUsize,
-    /// Set by the update hook when a row outside the object tables changes.
+    /// Set by the update hook when a row changes.
     iam_touched: Arc<AtomicBool>,
     /// Bumped after every commit that changed IAM state (see [`Store::iam_generation`]).
     iam_generation: AtomicU64,
-    /// Set by the update hook when a row of the object tables changes.
-    objects_touched: Arc<AtomicBool>,
+    /// Object versions, uploads and parts (not in SQLite).
+    objects: Objects,
     /// Bumped after every commit that changed objects (see [`ReadTx::object_generation`]).
     object_generation: AtomicU64,
     /// Writes queued by [`Store::write_queued`], for the queue thread.
@@ -185,6 +190,8 @@ struct Jobs {
 struct WriterState {
     conn: Connection,
     batch: Option<Arc<Batch>>,
+    /// The open batch's object changes.
+    pending: RefCell<Pending>,
 }
 
 /// One transaction shared by several writes; they learn its outcome together.
@@ -201,10 +208,6 @@ struct Batch {
 
 /// The most writes one commit acknowledges, so that a steady stream still commits.
 const MAX_BATCH: usize = 128;
-
-/// Object tables: their writes change neither who may do what nor a bucket's configuration,
-/// so they leave [`Store::iam_generation`] alone (buckets are rare writes and do move it).
-const S3_TABLES: &[&str] = &["object_versions", "object_segments", "uploads", "parts"];
 
 /// Read connections: on disk they see the last commit without waiting for the writer; in
 /// memory they share the writer's database through SQLite's `memdb` VFS.
@@ -238,7 +241,9 @@ impl SqliteStore {
                 "journal mode `{mode}` instead of WAL"
             )));
         }
-        schema::migrate(&mut writer)?;
+        schema::migrate(&mut writer, Some(dir))?;
+        let buckets = bucket_names(&writer)?;
+        let objects = Objects::open(dir, &buckets)?;
         let wal = Arc::new(Checkpointer::default());
         let hook = Arc::clone(&wal);
         writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, frames: i32| {
@@ -252,7 +257,8 @@ impl SqliteStore {
         let conn = Connection::open(&path)?;
         configure(&conn)?;
         let uri = path.to_string_lossy().into_owned();
-        let mut store = Self::with_writer(writer, uri, Some(path), Some(Arc::clone(&wal)))?;
+        let mut store =
+            Self::with_writer(writer, objects, uri, Some(path), Some(Arc::clone(&wal)))?;
         store.checkpoint_thread = Some(
             std::thread::Builder::new()
                 .name("store-checkpoint".into())
@@ -277,33 +283,34 @@ impl SqliteStore {
         let mut limit = memory_limit();
         writer.file_control(Some("main"), rusqlite::FileControl::SizeLimit(&mut limit))?;
         configure(&writer)?;
-        schema::migrate(&mut writer)?;
-        Self::with_writer(writer, uri, None, None)
+        schema::migrate(&mut writer, None)?;
+        Self::with_writer(writer, Objects::in_memory(), uri, None, None)
     }
 
     fn with_writer(
         mut conn: Connection,
+        objects: Objects,
         uri: String,
         path: Option<PathBuf>,
         wal: Option<Arc<Checkpointer>>,
     ) -> Result<Self, StoreError> {
+        // Every table in SQLite is IAM state or a bucket's configuration.
         let iam_touched = Arc::new(AtomicBool::new(false));
-        let objects_touched = Arc::new(AtomicBool::new(false));
-        let (iam, objects) = (Arc::clone(&iam_touched), Arc::clone(&objects_touched));
-        conn.update_hook(Some(move |_: Action, _: &str, table: &str, _: i64| {
-            if S3_TABLES.contains(&table) {
-                objects.store(true, Ordering::Relaxed);
-            } else {
-                iam.store(true, Ordering::Relaxed);
-            }
+        let iam = Arc::clone(&iam_touched);
+        conn.update_hook(Some(move |_: Action, _: &str, _: &str, _: i64| {
+            iam.store(true, Ordering::Relaxed);
         }))?;
         Ok(Self {
             writer: Arc::new(Writer {
-                state: Mutex::new(WriterState { conn, batch: None }),
+                state: Mutex::new(WriterState {
+                    conn,
+                    batch: None,
+                    pending: RefCell::default(),
+                }),
                 queued: AtomicUsize::new(0),
                 iam_touched,
                 iam_generation: AtomicU64::new(0),
-                objects_touched,
+                objects,
                 object_generation: AtomicU64::new(0),
                 jobs: Mutex::default(),
                 jobs_ready: Condvar::new(),
@@ -341,6 +348,7 @@ impl SqliteStore {
 
     fn read_on(
         conn: &Connection,
+        objects: &Objects,
         generations: (u64, u64),
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
@@ -351,6 +359,7 @@ impl SqliteStore {
             },
             generation: Some(generations.0),
             object_generation: Some(generations.1),
+            objects: ObjectsTx::Read(objects),
         };
         let result = f(&tx);
         if tx.conn.begin.get() {
@@ -383,6 +392,7 @@ impl Writer {
     /// Runs `f` in a savepoint of the batch: its changes stay if it returns `Ok`, and only
     /// its own are undone otherwise. A panic is returned, not resumed.
     fn apply(
+        &self,
         state: &WriterState,
         batch: &Batch,
         f: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StoreError>,
@@ -391,6 +401,7 @@ impl Writer {
         if let Err(e) = exec(conn, "SAVEPOINT write") {
             return Ok(Err(e.into()));
         }
+        let mark = state.pending.borrow().mark();
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             f(&mut SqliteTx {
                 conn: TxConn {
@@ -399,9 +410,15 @@ impl Writer {
                 },
                 generation: None,
                 object_generation: None,
+                objects: ObjectsTx::Write(&self.objects, &state.pending),
             })
         }));
         let undo = !matches!(run, Ok(Ok(())));
+        if undo {
+            state.pending.borrow_mut().rollback(mark);
+        } else {
+            state.pending.borrow_mut().settle();
+        }
         if undo && !conn.is_autocommit() {
             let _ = exec(conn, "ROLLBACK TO write");
         }
@@ -429,7 +446,7 @@ impl Writer {
                 }
             };
             let mut job = Some(job);
-            let run = Self::apply(state, &batch, &mut |tx| match job.take() {
+            let run = self.apply(state, &batch, &mut |tx| match job.take() {
                 Some(job) => job(tx),
                 None => Err(StoreError::Aborted),
             });
@@ -479,7 +496,7 @@ impl Writer {
             return;
         };
         let empty = batch.members.load(Ordering::Relaxed) == 0;
-        let outcome = if empty {
+        let mut outcome = if empty {
             exec(&state.conn, "ROLLBACK").map_err(|e| e.to_string())
         } else if state.conn.is_autocommit() {
             Err("the transaction was rolled back by the database".to_owned())
@@ -490,12 +507,28 @@ impl Writer {
             }
             committed.map_err(|e| e.to_string())
         };
+        // Objects after the database: a crash between the two leaves at worst objects of
+        // a bucket the database does not have, which opening the store drops.
+        let mut pending = state.pending.borrow_mut();
+        let objects_changed = if outcome.is_ok() && !empty {
+            match self.objects.commit(&mut pending) {
+                Ok(changed) => changed,
+                Err(e) => {
+                    outcome = Err(e.to_string());
+                    false
+                }
+            }
+        } else {
+            pending.discard();
+            false
+        };
+        drop(pending);
         // After the commit: a reader that sees a new number reads the new state.
         let committed = outcome.is_ok() && !empty;
         if self.iam_touched.swap(false, Ordering::Relaxed) && committed {
             self.iam_generation.fetch_add(1, Ordering::Release);
         }
-        if self.objects_touched.swap(false, Ordering::Relaxed) && committed {
+        if objects_changed {
             self.object_generation.fetch_add(1, Ordering::Release);
         }
         for done in std::mem::take(&mut *lock(&batch.queued)) {
@@ -509,6 +542,10 @@ impl Writer {
         // After the acknowledgements: a copy the writer runs itself delays only later writes.
         if committed && let Some(wal) = &self.wal {
             wal.after_commit(&state.conn);
+        }
+        if objects_changed {
+            // A failed rewrite leaves the log as it was; the next commit tries again.
+            let _ = self.objects.compact_if_due();
         }
     }
 }
@@ -569,7 +606,7 @@ impl Store for SqliteStore {
             self.writer.object_generation.load(Ordering::Acquire),
         );
         let conn = self.readers.take()?;
-        let result = Self::read_on(&conn, generations, f);
+        let result = Self::read_on(&conn, &self.writer.objects, generations, f);
         self.readers.give_back(conn);
         result
     }
@@ -583,7 +620,7 @@ impl Store for SqliteStore {
         let mut state = lock(&writer.state);
         writer.queued.fetch_sub(1, Ordering::Relaxed);
         let batch = writer.batch(&mut state)?;
-        let result = Writer::apply(&state, &batch, f);
+        let result = writer.apply(&state, &batch, f);
         let last = writer.queued.load(Ordering::Relaxed) == 0
             || batch.members.load(Ordering::Relaxed) >= MAX_BATCH;
         if last {
@@ -710,6 +747,13 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The names of all buckets.
+fn bucket_names(conn: &Connection) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT name FROM buckets")?;
+    let names = stmt.query_map([], |r| r.get(0))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
+}
+
 /// A poisoned lock only means a closure panicked; its transaction was rolled back.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -720,4 +764,28 @@ struct SqliteTx<'c> {
     conn: TxConn<'c>,
     generation: Option<u64>,
     object_generation: Option<u64>,
+    objects: ObjectsTx<'c>,
+}
+
+/// A transaction's access to the object state: committed only, or through the writer's
+/// pending changes.
+enum ObjectsTx<'c> {
+    Read(&'c Objects),
+    Write(&'c Objects, &'c RefCell<Pending>),
+}
+
+impl ObjectsTx<'_> {
+    fn read<T>(&self, f: impl FnOnce(&dyn View) -> T) -> T {
+        match self {
+            Self::Read(objects) => objects.read(f),
+            Self::Write(objects, pending) => objects.pending(&pending.borrow(), f),
+        }
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Writing<'_>) -> T) -> Result<T, StoreError> {
+        match self {
+            Self::Read(_) => Err(StoreError::Backend("a write in a read transaction".into())),
+            Self::Write(objects, pending) => Ok(objects.writing(&mut pending.borrow_mut(), f)),
+        }
+    }
 }

@@ -10,6 +10,7 @@ use crate::model::{
     ManagedPolicy, OidcProvider, PolicyScope, PolicyVersion, PrincipalKind, PrincipalRef, Role,
     User, name_key,
 };
+use crate::objects;
 use crate::s3::{
     BlobId, Bucket, MultipartUpload, ObjectListing, ObjectQuery, ObjectVersion, PartListing,
     UploadListing, UploadQuery, VersionListing, VersionQuery,
@@ -629,11 +630,13 @@ impl ReadTx for SqliteTx<'_> {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<Option<ObjectVersion>, StoreError> {
-        self.s3_get_object(bucket, key, version_id)
+        self.objects
+            .read(|view| objects::get_object(view, bucket, key, version_id))
     }
 
     fn list_objects(&self, bucket: &str, query: &ObjectQuery) -> Result<ObjectListing, StoreError> {
-        self.s3_list_objects(bucket, query)
+        self.objects
+            .read(|view| objects::list_objects(view, bucket, query))
     }
 
     fn list_object_versions(
@@ -641,7 +644,8 @@ impl ReadTx for SqliteTx<'_> {
         bucket: &str,
         query: &VersionQuery,
     ) -> Result<VersionListing, StoreError> {
-        self.s3_list_object_versions(bucket, query)
+        self.objects
+            .read(|view| objects::list_object_versions(view, bucket, query))
     }
 
     fn get_upload(
@@ -649,11 +653,15 @@ impl ReadTx for SqliteTx<'_> {
         bucket: &str,
         upload_id: &str,
     ) -> Result<Option<MultipartUpload>, StoreError> {
-        self.s3_get_upload(bucket, upload_id)
+        Ok(self
+            .objects
+            .read(|view| objects::get_upload(view, bucket, upload_id)))
     }
 
     fn list_uploads(&self, bucket: &str, query: &UploadQuery) -> Result<UploadListing, StoreError> {
-        self.s3_list_uploads(bucket, query)
+        Ok(self
+            .objects
+            .read(|view| objects::list_uploads(view, bucket, query)))
     }
 
     fn list_parts(
@@ -663,11 +671,13 @@ impl ReadTx for SqliteTx<'_> {
         after: u32,
         max_parts: usize,
     ) -> Result<PartListing, StoreError> {
-        self.s3_list_parts(bucket, upload_id, after, max_parts)
+        Ok(self
+            .objects
+            .read(|view| objects::list_parts(view, bucket, upload_id, after, max_parts)))
     }
 
     fn blob_in_use(&self, blob: &BlobId) -> Result<bool, StoreError> {
-        self.s3_blob_in_use(blob)
+        Ok(self.objects.read(|view| objects::blob_in_use(view, blob)))
     }
 }
 

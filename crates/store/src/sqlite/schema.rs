@@ -19,15 +19,26 @@
 //! Migration 4 narrows the blob indexes to the rows whose body is in the blob store: an
 //! inline body is never looked up by blob id, and its index entry (a random id, so a page
 //! of its own in each commit) was a fifth of what a small PUT wrote.
+//!
+//! Migration 5 moves object versions, uploads and parts out of SQLite into the object log
+//! (`objects.log`, see `crate::objects`) and drops their tables; buckets stay.
 
 use crate::error::StoreError;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
+use std::path::Path;
 
-/// One step of the schema, applied inside the opening transaction.
-type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
+/// One step of the schema, applied inside the opening transaction; the data directory
+/// (`None` in memory) for a step that moves data out of the database.
+type Migration = fn(&Transaction<'_>, Option<&Path>) -> Result<(), StoreError>;
 
 /// Every migration in order; append new ones, never edit applied ones.
-const MIGRATIONS: &[Migration] = &[v1, v2, v3, v4];
+const MIGRATIONS: &[Migration] = &[
+    |tx, _| Ok(v1(tx)?),
+    |tx, _| Ok(v2(tx)?),
+    |tx, _| Ok(v3(tx)?),
+    |tx, _| Ok(v4(tx)?),
+    super::legacy::move_objects,
+];
 
 /// The schema version this build writes.
 pub(super) fn supported_version() -> i64 {
@@ -35,7 +46,10 @@ pub(super) fn supported_version() -> i64 {
 }
 
 /// Brings the database to the current schema.
-pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
+pub(super) fn migrate(
+    conn: &mut rusqlite::Connection,
+    dir: Option<&Path>,
+) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)",
@@ -54,7 +68,7 @@ pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError>
     }
     let applied = usize::try_from(found).unwrap_or(0);
     for migration in MIGRATIONS.iter().skip(applied) {
-        migration(&tx)?;
+        migration(&tx, dir)?;
     }
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)

@@ -674,11 +674,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn put_object_version(&mut self, version: &ObjectVersion) -> Result<Vec<BlobId>, WriteError> {
-        self.s3_put_object_version(version)
+        self.bucket_exists(&version.bucket)?;
+        Ok(self.objects.write(|w| w.put_version(version))?)
     }
 
     fn update_object_version(&mut self, version: &ObjectVersion) -> Result<(), WriteError> {
-        self.s3_update_object_version(version)
+        self.objects.write(|w| w.update_version(version))?
     }
 
     fn delete_object_version(
@@ -687,11 +688,13 @@ impl WriteTx for SqliteTx<'_> {
         key: &str,
         version_id: &str,
     ) -> Result<Vec<BlobId>, WriteError> {
-        self.s3_delete_object_version(bucket, key, version_id)
+        self.objects
+            .write(|w| w.delete_version(bucket, key, version_id))?
     }
 
     fn create_upload(&mut self, upload: &MultipartUpload) -> Result<(), WriteError> {
-        self.s3_create_upload(upload)
+        self.bucket_exists(&upload.bucket)?;
+        self.objects.write(|w| w.create_upload(upload))?
     }
 
     fn put_part(
@@ -700,7 +703,8 @@ impl WriteTx for SqliteTx<'_> {
         upload_id: &str,
         part: &Part,
     ) -> Result<Vec<BlobId>, WriteError> {
-        self.s3_put_part(bucket, upload_id, part)
+        self.objects
+            .write(|w| w.put_part(bucket, upload_id, part))?
     }
 
     fn complete_upload(
@@ -710,10 +714,11 @@ impl WriteTx for SqliteTx<'_> {
         parts: &[u32],
         object: &ObjectVersion,
     ) -> Result<Vec<BlobId>, WriteError> {
-        self.s3_complete_upload(bucket, upload_id, parts, object)
+        self.objects
+            .write(|w| w.complete_upload(bucket, upload_id, parts, object))?
     }
 
     fn abort_upload(&mut self, bucket: &str, upload_id: &str) -> Result<Vec<BlobId>, WriteError> {
-        self.s3_abort_upload(bucket, upload_id)
+        self.objects.write(|w| w.abort_upload(bucket, upload_id))?
     }
 }

@@ -31,7 +31,7 @@ fn reopening_keeps_everything() {
     let store = SqliteStore::open(&data).unwrap();
     store.integrity_check().unwrap();
     testsuite::check_populated(&store);
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn a_newer_schema_is_refused() {
     drop(conn);
     match SqliteStore::open(dir.path()) {
         Err(StoreError::UnsupportedSchema { found, supported }) => {
-            assert_eq!((found, supported), (99, 4));
+            assert_eq!((found, supported), (99, 5));
         }
         other => panic!("expected UnsupportedSchema, got {other:?}"),
     }
@@ -143,17 +143,17 @@ fn a_version_1_database_gains_the_s3_tables() {
         let store = SqliteStore::open(dir.path()).unwrap();
         testsuite::populate(&store);
     }
-    // Take the database back to version 1: the S3 part of `populate` goes with its tables.
+    // Take the database back to version 1: the S3 part of `populate` goes with its
+    // tables (and its objects with the log the migration writes anew).
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
     conn.execute_batch(
-        "DROP TABLE parts; DROP TABLE uploads; DROP TABLE object_segments;
-         DROP TABLE object_versions; DROP TABLE buckets;
+        "DROP TABLE buckets;
          UPDATE meta SET value = 1 WHERE key = 'schema_version';",
     )
     .unwrap();
     drop(conn);
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     store.integrity_check().unwrap();
     let account = testsuite::account_id(100_000_000_100);
     assert!(
@@ -351,58 +351,153 @@ fn reads_without_statements_leave_nothing_open() {
     }
 }
 
-/// A database from before inline bodies (schema 2) opens, keeps its objects, and takes
-/// inline bodies from then on.
+/// A database from before the object log (schema 4, written by that build: see
+/// `tests/vectors/README.md`) opens with every object version, delete marker, upload and
+/// part moved into the log, bodies inline or in blobs as they were, and its object tables
+/// gone; a second opening reads them back from the log alone.
 #[test]
-fn a_schema_2_database_is_migrated() {
-    use roleplay_store::testsuite::s3::{bucket, object};
-    use roleplay_store::{NULL_VERSION, Segment};
+fn a_schema_4_database_moves_its_objects_into_the_log() {
+    use roleplay_store::testsuite::s3::{blob, segment};
+    use roleplay_store::{LOG_FILE, ListEntry, NULL_VERSION, ObjectQuery, VersionQuery};
     let dir = tempfile::tempdir().unwrap();
-    let account = testsuite::account_id(200_000_000_009);
-    let old = object("mig-bkt", "old", NULL_VERSION, 901, 9);
-    {
+    let vector = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/schema4-objects.db"
+    );
+    std::fs::copy(vector, dir.path().join(DB_FILE)).unwrap();
+    let inline = |n: u64, text: &'static str| roleplay_store::Segment {
+        inline: Some(bytes::Bytes::from_static(text.as_bytes())),
+        ..segment(n, text.len() as u64)
+    };
+    for round in 0..2 {
         let store = SqliteStore::open(dir.path()).unwrap();
-        store
-            .write(|tx| {
-                tx.create_account(&testsuite::account(&account))?;
-                tx.create_bucket(&bucket("mig-bkt", &account))?;
-                tx.put_object_version(&old).map(drop)
+        assert_eq!(store.schema_version().unwrap(), 5);
+        store.integrity_check().unwrap();
+        assert!(dir.path().join(LOG_FILE).is_file());
+        let get = |bucket: &str, key: &str, v: Option<&str>| {
+            store.read(|tx| tx.get_object(bucket, key, v)).unwrap()
+        };
+        let old = get("mig-bkt", "old", None).unwrap();
+        assert_eq!(old.body, [segment(901, 9)], "round {round}");
+        assert!(old.is_latest);
+        let small = get("mig-bkt", "small", None).unwrap();
+        assert_eq!(small.body, [inline(902, "hello")]);
+        assert_eq!(small.headers.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            small.metadata.get("colour").map(String::as_str),
+            Some("blue")
+        );
+        let latest = get("mig-bkt", "versioned", None).unwrap();
+        assert!(latest.delete_marker && latest.version_id == "v3");
+        assert_eq!(
+            get("mig-bkt", "versioned", Some("v1")).unwrap().body,
+            [inline(903, "one")]
+        );
+        let multi = get("mig-bkt", "multi", Some(NULL_VERSION)).unwrap();
+        assert_eq!(multi.body, [segment(905, 4), segment(906, 6)]);
+        assert_eq!(multi.parts_count, Some(2));
+        assert_eq!(
+            get("mig-other", "a/b", None).unwrap().body,
+            [inline(907, "ab")]
+        );
+
+        let keys: Vec<String> = store
+            .read(|tx| {
+                tx.list_objects(
+                    "mig-bkt",
+                    &ObjectQuery {
+                        max_keys: 100,
+                        ..ObjectQuery::default()
+                    },
+                )
             })
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| match e {
+                ListEntry::Item(v) => v.key,
+                ListEntry::CommonPrefix(p) => p,
+            })
+            .collect();
+        assert_eq!(keys, ["multi", "old", "small"]);
+        let versions: Vec<(String, bool)> = store
+            .read(|tx| {
+                tx.list_object_versions(
+                    "mig-bkt",
+                    &VersionQuery {
+                        prefix: "versioned".into(),
+                        max_keys: 100,
+                        ..VersionQuery::default()
+                    },
+                )
+            })
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter_map(|e| match e {
+                ListEntry::Item(v) => Some((v.version_id, v.is_latest)),
+                ListEntry::CommonPrefix(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            versions,
+            [
+                ("v3".into(), true),
+                ("v2".into(), false),
+                ("v1".into(), false)
+            ]
+        );
+
+        let upload = store
+            .read(|tx| tx.get_upload("mig-bkt", "mpu-1"))
+            .unwrap()
             .unwrap();
+        assert_eq!(upload.key, "big.bin");
+        assert_eq!(upload.checksum_algorithm.as_deref(), Some("CRC32"));
+        let parts = store
+            .read(|tx| tx.list_parts("mig-bkt", "mpu-1", 0, 100))
+            .unwrap()
+            .parts;
+        let numbers: Vec<u32> = parts.iter().map(|p| p.number).collect();
+        assert_eq!(numbers, [1, 2]);
+        for n in [901, 905, 906, 911] {
+            assert!(
+                store.read(|tx| tx.blob_in_use(&blob(n))).unwrap(),
+                "blob {n}"
+            );
+        }
     }
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
-    conn.execute_batch(
-        "DROP INDEX object_segments_blob;
-         CREATE INDEX object_segments_blob ON object_segments (blob);
-         DROP INDEX parts_blob;
-         CREATE INDEX parts_blob ON parts (blob);
-         ALTER TABLE object_segments DROP COLUMN data;
-         ALTER TABLE parts DROP COLUMN data;
-         UPDATE meta SET value = 2 WHERE key = 'schema_version';",
-    )
-    .unwrap();
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN \
+             ('object_versions', 'object_segments', 'uploads', 'parts')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0);
     drop(conn);
+    // The moved upload completes: its inline part comes back from the log.
     let store = SqliteStore::open(dir.path()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
-    store.integrity_check().unwrap();
-    let got = store
-        .read(|tx| tx.get_object("mig-bkt", "old", None))
+    let target = roleplay_store::testsuite::s3::object("mig-bkt", "big.bin", NULL_VERSION, 0, 0);
+    store
+        .write(|tx| tx.complete_upload("mig-bkt", "mpu-1", &[1, 2], &target))
+        .unwrap();
+    let done = store
+        .read(|tx| tx.get_object("mig-bkt", "big.bin", None))
         .unwrap()
         .unwrap();
-    assert_eq!(got.body, old.body);
-    // The old body is still known to be in use by the narrowed blob index.
-    assert!(store.read(|tx| tx.blob_in_use(&old.body[0].blob)).unwrap());
-    let mut new = object("mig-bkt", "new", NULL_VERSION, 0, 3);
-    new.body = vec![Segment {
-        inline: Some(bytes::Bytes::from_static(b"new")),
-        ..testsuite::s3::segment(902, 3)
-    }];
-    store.write(|tx| tx.put_object_version(&new)).unwrap();
-    let got = store
-        .read(|tx| tx.get_object("mig-bkt", "new", None))
-        .unwrap()
-        .unwrap();
-    assert_eq!(got.body, new.body);
+    assert_eq!(
+        done.body,
+        [
+            roleplay_store::Segment {
+                size: 7,
+                ..segment(911, 7)
+            },
+            inline(912, "tail")
+        ]
+    );
 }
 
 /// Queued writes beside blocking ones: each completion comes once, after its write is

@@ -1,0 +1,729 @@
+//! The object log's format: a header, then frames of `[length u32][CRC-32C u32][record]`,
+//! little-endian. A record is one change (a version written, updated or deleted; an upload
+//! created or removed; a part written); small bodies are inside their record, and the index
+//! in memory points at their bytes by offset. A frame that is cut short or fails its
+//! checksum ends the log: it is the write a crash interrupted, never acknowledged.
+
+use crate::error::StoreError;
+use crate::model::Tag;
+use crate::s3::{BlobId, ContentHeaders, MultipartUpload, ObjectVersion, Part, Segment};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// The log's file name inside the data directory.
+pub const LOG_FILE: &str = "objects.log";
+
+/// The first bytes of every log; the last one is the format's version.
+const MAGIC: &[u8; 16] = b"roleplay-objlog\x01";
+
+/// Bytes before a record: its length and checksum.
+pub(super) const FRAME_HEAD: u64 = 8;
+
+/// No record is longer: a length above it is a torn or foreign frame, not an allocation.
+const MAX_RECORD: u32 = 256 << 20;
+
+const PUT_VERSION: u8 = 1;
+const UPDATE_VERSION: u8 = 2;
+const DELETE_VERSION: u8 = 3;
+const CREATE_UPLOAD: u8 = 4;
+const PUT_PART: u8 = 5;
+const DELETE_UPLOAD: u8 = 6;
+
+/// One decoded record. Offsets of bodies are absolute positions in the file.
+pub(super) enum Record {
+    /// A version (or delete marker) written as the latest of its key; its logged bodies
+    /// (segment index, offset) have `inline: None` in the version.
+    PutVersion(ObjectVersion, Vec<(usize, u64)>),
+    /// New headers, metadata, tags, ACL and storage class for a version.
+    UpdateVersion(Update),
+    /// A version removed: bucket, key, version id.
+    DeleteVersion(String, String, String),
+    /// An upload created, with its order among uploads.
+    CreateUpload(MultipartUpload, u64),
+    /// A part written to an upload; the offset of its body when logged.
+    PutPart(String, Part, Option<u64>),
+    /// An upload completed or aborted.
+    DeleteUpload(String),
+}
+
+/// Appends one frame to `buf`; `payload` writes the record and returns what it wants back.
+fn frame<T>(buf: &mut Vec<u8>, payload: impl FnOnce(&mut Enc<'_>) -> T) -> T {
+    let head = buf.len();
+    buf.extend_from_slice(&[0; 8]);
+    let start = buf.len();
+    let out = payload(&mut Enc { buf, start: head });
+    let body = buf.get(start..).unwrap_or_default();
+    let len = u32::try_from(body.len()).unwrap_or(u32::MAX).to_le_bytes();
+    let crc = crc32c::crc32c(body).to_le_bytes();
+    if let Some(h) = buf.get_mut(head..start) {
+        h.copy_from_slice(&[len, crc].concat());
+    }
+    out
+}
+
+/// Writes a record's fields. Positions it reports are relative to the frame's start.
+struct Enc<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl Enc<'_> {
+    fn u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    fn len(&mut self, n: usize) {
+        self.u32(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    fn time(&mut self, t: OffsetDateTime) {
+        self.buf
+            .extend_from_slice(&t.unix_timestamp_nanos().to_le_bytes());
+    }
+    /// Writes bytes with their length; returns where they start, from the frame's start.
+    fn bytes(&mut self, b: &[u8]) -> u64 {
+        self.len(b.len());
+        let at = self.buf.len() - self.start;
+        self.buf.extend_from_slice(b);
+        at as u64
+    }
+    fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+    fn opt(&mut self, s: Option<&str>) {
+        match s {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1);
+                self.str(s);
+            }
+        }
+    }
+    fn map(&mut self, m: &BTreeMap<String, String>) {
+        self.len(m.len());
+        for (k, v) in m {
+            self.str(k);
+            self.str(v);
+        }
+    }
+    fn tags(&mut self, tags: &[Tag]) {
+        self.len(tags.len());
+        for t in tags {
+            self.str(&t.key);
+            self.str(&t.value);
+        }
+    }
+    fn headers(&mut self, h: &ContentHeaders) {
+        for v in [
+            &h.content_type,
+            &h.content_encoding,
+            &h.content_disposition,
+            &h.content_language,
+            &h.cache_control,
+            &h.expires,
+        ] {
+            self.opt(v.as_deref());
+        }
+    }
+    /// The fields an update replaces, after the version's identity.
+    fn version_head(&mut self, v: &ObjectVersion) {
+        self.str(&v.bucket);
+        self.str(&v.key);
+        self.str(&v.version_id);
+    }
+    fn version_attrs(&mut self, v: &ObjectVersion) {
+        self.headers(&v.headers);
+        self.map(&v.metadata);
+        self.tags(&v.tags);
+        self.opt(v.acl.as_deref());
+        self.str(&v.storage_class);
+    }
+}
+
+/// Appends a `PutVersion` record for `v`, bodies included. Returns the frame's length and,
+/// for each inline segment, its index and where its bytes start from the frame's start.
+pub(super) fn put_version(buf: &mut Vec<u8>, v: &ObjectVersion) -> (u64, Vec<(usize, u64)>) {
+    let before = buf.len();
+    let spans = frame(buf, |e| {
+        e.u8(PUT_VERSION);
+        e.version_head(v);
+        e.version_attrs(v);
+        e.u8(u8::from(v.delete_marker));
+        e.u64(v.size);
+        e.str(&v.etag);
+        e.time(v.last_modified);
+        e.map(&v.checksums);
+        e.str(v.owner.as_str());
+        match v.parts_count {
+            None => e.u8(0),
+            Some(n) => {
+                e.u8(1);
+                e.u32(n);
+            }
+        }
+        e.len(v.body.len());
+        let mut spans = Vec::new();
+        for (i, s) in v.body.iter().enumerate() {
+            e.str(s.blob.as_str());
+            e.u64(s.size);
+            match &s.inline {
+                None => e.u8(0),
+                Some(b) => {
+                    e.u8(1);
+                    spans.push((i, e.bytes(b)));
+                }
+            }
+        }
+        spans
+    });
+    ((buf.len() - before) as u64, spans)
+}
+
+/// Appends an `UpdateVersion` record; returns the frame's length.
+pub(super) fn update_version(buf: &mut Vec<u8>, v: &ObjectVersion) -> u64 {
+    // The same fields, in the same order, as `Dec::update` reads.
+    let before = buf.len();
+    frame(buf, |e| {
+        e.u8(UPDATE_VERSION);
+        e.version_head(v);
+        e.version_attrs(v);
+    });
+    (buf.len() - before) as u64
+}
+
+/// Appends a `DeleteVersion` record.
+pub(super) fn delete_version(buf: &mut Vec<u8>, bucket: &str, key: &str, version_id: &str) {
+    frame(buf, |e| {
+        e.u8(DELETE_VERSION);
+        e.str(bucket);
+        e.str(key);
+        e.str(version_id);
+    });
+}
+
+/// Appends a `CreateUpload` record; returns the frame's length.
+pub(super) fn create_upload(buf: &mut Vec<u8>, u: &MultipartUpload, seq: u64) -> u64 {
+    let before = buf.len();
+    frame(buf, |e| {
+        e.u8(CREATE_UPLOAD);
+        e.u64(seq);
+        e.str(&u.upload_id);
+        e.str(&u.bucket);
+        e.str(&u.key);
+        e.time(u.initiated);
+        e.str(&u.initiator);
+        e.str(u.owner.as_str());
+        e.headers(&u.headers);
+        e.map(&u.metadata);
+        e.opt(u.checksum_algorithm.as_deref());
+        e.tags(&u.tags);
+        e.str(&u.storage_class);
+        e.opt(u.acl.as_deref());
+    });
+    (buf.len() - before) as u64
+}
+
+/// Appends a `PutPart` record; returns the frame's length and where an inline body starts
+/// from the frame's start.
+pub(super) fn put_part(buf: &mut Vec<u8>, upload_id: &str, p: &Part) -> (u64, Option<u64>) {
+    let before = buf.len();
+    let at = frame(buf, |e| {
+        e.u8(PUT_PART);
+        e.str(upload_id);
+        e.u32(p.number);
+        e.u64(p.size);
+        e.str(&p.etag);
+        e.opt(p.checksum.as_deref());
+        e.str(p.blob.as_str());
+        e.time(p.last_modified);
+        match &p.inline {
+            None => {
+                e.u8(0);
+                None
+            }
+            Some(b) => {
+                e.u8(1);
+                Some(e.bytes(b))
+            }
+        }
+    });
+    ((buf.len() - before) as u64, at)
+}
+
+/// Appends a `DeleteUpload` record.
+pub(super) fn delete_upload(buf: &mut Vec<u8>, upload_id: &str) {
+    frame(buf, |e| {
+        e.u8(DELETE_UPLOAD);
+        e.str(upload_id);
+    });
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("object log: {what}"))
+}
+
+/// Reads a record's fields; `base` is the record's offset in the file.
+struct Dec<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    base: u64,
+}
+
+impl<'a> Dec<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
+        let end = self.pos.checked_add(n).ok_or_else(|| corrupt("length"))?;
+        let out = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| corrupt("record cut short"))?;
+        self.pos = end;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], StoreError> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| corrupt("record cut short"))
+    }
+    fn u8(&mut self) -> Result<u8, StoreError> {
+        Ok(self.array::<1>()?[0])
+    }
+    fn flag(&mut self) -> Result<bool, StoreError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(corrupt("flag")),
+        }
+    }
+    fn u32(&mut self) -> Result<u32, StoreError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, StoreError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn len(&mut self) -> Result<usize, StoreError> {
+        usize::try_from(self.u32()?).map_err(|_| corrupt("length"))
+    }
+    fn time(&mut self) -> Result<OffsetDateTime, StoreError> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from_le_bytes(self.array()?))
+            .map_err(|_| corrupt("time"))
+    }
+    /// Bytes and their absolute offset in the file.
+    fn bytes(&mut self) -> Result<(&'a [u8], u64), StoreError> {
+        let n = self.len()?;
+        let at = self.base + self.pos as u64;
+        Ok((self.take(n)?, at))
+    }
+    fn str(&mut self) -> Result<String, StoreError> {
+        let (b, _) = self.bytes()?;
+        String::from_utf8(b.to_vec()).map_err(|_| corrupt("text"))
+    }
+    fn opt(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(if self.flag()? {
+            Some(self.str()?)
+        } else {
+            None
+        })
+    }
+    fn map(&mut self) -> Result<BTreeMap<String, String>, StoreError> {
+        let n = self.len()?;
+        let mut m = BTreeMap::new();
+        for _ in 0..n {
+            m.insert(self.str()?, self.str()?);
+        }
+        Ok(m)
+    }
+    fn tags(&mut self) -> Result<Vec<Tag>, StoreError> {
+        let n = self.len()?;
+        let mut tags = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            tags.push(Tag {
+                key: self.str()?,
+                value: self.str()?,
+            });
+        }
+        Ok(tags)
+    }
+    fn headers(&mut self) -> Result<ContentHeaders, StoreError> {
+        Ok(ContentHeaders {
+            content_type: self.opt()?,
+            content_encoding: self.opt()?,
+            content_disposition: self.opt()?,
+            content_language: self.opt()?,
+            cache_control: self.opt()?,
+            expires: self.opt()?,
+        })
+    }
+    fn account(&mut self) -> Result<roleplay_types::AccountId, StoreError> {
+        self.str()?.parse().map_err(|_| corrupt("account id"))
+    }
+    fn blob(&mut self) -> Result<BlobId, StoreError> {
+        self.str()?.parse().map_err(|_| corrupt("blob id"))
+    }
+    /// A version's identity and the fields an update replaces.
+    fn update(&mut self) -> Result<Update, StoreError> {
+        Ok(Update {
+            bucket: self.str()?,
+            key: self.str()?,
+            version_id: self.str()?,
+            headers: self.headers()?,
+            metadata: self.map()?,
+            tags: self.tags()?,
+            acl: self.opt()?,
+            storage_class: self.str()?,
+        })
+    }
+}
+
+/// What an `UpdateVersion` record holds: which version, and its new attributes.
+pub(super) struct Update {
+    pub(super) bucket: String,
+    pub(super) key: String,
+    pub(super) version_id: String,
+    pub(super) headers: ContentHeaders,
+    pub(super) metadata: BTreeMap<String, String>,
+    pub(super) tags: Vec<Tag>,
+    pub(super) acl: Option<String>,
+    pub(super) storage_class: String,
+}
+
+impl Update {
+    /// The attributes of `v` an update replaces.
+    pub(super) fn of(v: &ObjectVersion) -> Self {
+        Self {
+            bucket: v.bucket.clone(),
+            key: v.key.clone(),
+            version_id: v.version_id.clone(),
+            headers: v.headers.clone(),
+            metadata: v.metadata.clone(),
+            tags: v.tags.clone(),
+            acl: v.acl.clone(),
+            storage_class: v.storage_class.clone(),
+        }
+    }
+
+    /// Sets them on `v`.
+    pub(super) fn apply(self, v: &mut ObjectVersion) {
+        v.headers = self.headers;
+        v.metadata = self.metadata;
+        v.tags = self.tags;
+        v.acl = self.acl;
+        v.storage_class = self.storage_class;
+    }
+}
+
+/// Decodes the record at absolute offset `base`.
+fn decode(buf: &[u8], base: u64) -> Result<Record, StoreError> {
+    let mut d = Dec { buf, pos: 0, base };
+    let record = match d.u8()? {
+        PUT_VERSION => {
+            let u = d.update()?;
+            let mut v = ObjectVersion {
+                bucket: u.bucket,
+                key: u.key,
+                version_id: u.version_id,
+                is_latest: false,
+                delete_marker: d.flag()?,
+                size: d.u64()?,
+                etag: d.str()?,
+                last_modified: d.time()?,
+                headers: u.headers,
+                metadata: u.metadata,
+                checksums: d.map()?,
+                tags: u.tags,
+                owner: d.account()?,
+                storage_class: u.storage_class,
+                acl: u.acl,
+                parts_count: if d.flag()? { Some(d.u32()?) } else { None },
+                body: Vec::new(),
+            };
+            let n = d.len()?;
+            let mut logged = Vec::new();
+            for i in 0..n {
+                let blob = d.blob()?;
+                let size = d.u64()?;
+                if d.flag()? {
+                    let (b, at) = d.bytes()?;
+                    if b.len() as u64 != size {
+                        return Err(corrupt("body length"));
+                    }
+                    logged.push((i, at));
+                }
+                v.body.push(Segment {
+                    blob,
+                    size,
+                    inline: None,
+                });
+            }
+            Record::PutVersion(v, logged)
+        }
+        UPDATE_VERSION => Record::UpdateVersion(d.update()?),
+        DELETE_VERSION => Record::DeleteVersion(d.str()?, d.str()?, d.str()?),
+        CREATE_UPLOAD => {
+            let seq = d.u64()?;
+            Record::CreateUpload(
+                MultipartUpload {
+                    upload_id: d.str()?,
+                    bucket: d.str()?,
+                    key: d.str()?,
+                    initiated: d.time()?,
+                    initiator: d.str()?,
+                    owner: d.account()?,
+                    headers: d.headers()?,
+                    metadata: d.map()?,
+                    checksum_algorithm: d.opt()?,
+                    tags: d.tags()?,
+                    storage_class: d.str()?,
+                    acl: d.opt()?,
+                },
+                seq,
+            )
+        }
+        PUT_PART => {
+            let upload = d.str()?;
+            let number = d.u32()?;
+            let size = d.u64()?;
+            let etag = d.str()?;
+            let checksum = d.opt()?;
+            let blob = d.blob()?;
+            let last_modified = d.time()?;
+            let at = if d.flag()? {
+                let (b, at) = d.bytes()?;
+                if b.len() as u64 != size {
+                    return Err(corrupt("part length"));
+                }
+                Some(at)
+            } else {
+                None
+            };
+            Record::PutPart(
+                upload,
+                Part {
+                    number,
+                    size,
+                    etag,
+                    checksum,
+                    blob,
+                    inline: None,
+                    last_modified,
+                },
+                at,
+            )
+        }
+        DELETE_UPLOAD => Record::DeleteUpload(d.str()?),
+        _ => return Err(corrupt("unknown record")),
+    };
+    if d.pos != buf.len() {
+        return Err(corrupt("trailing bytes in a record"));
+    }
+    Ok(record)
+}
+
+/// The log file, opened for appending after its last whole frame.
+#[derive(Debug)]
+pub(super) struct LogFile {
+    pub(super) file: std::sync::Arc<File>,
+    /// Where the next frame goes: the end of the last committed one.
+    pub(super) end: u64,
+    dir: PathBuf,
+}
+
+fn io_err(e: io::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+impl LogFile {
+    /// Opens (creating if needed) the log in `dir`, calling `each` for every whole record
+    /// with its frame's length, and cuts off a torn tail.
+    pub(super) fn open(
+        dir: &Path,
+        mut each: impl FnMut(Record, u64) -> Result<(), StoreError>,
+    ) -> Result<Self, StoreError> {
+        let path = dir.join(LOG_FILE);
+        if !path.exists() {
+            Fresh::create(dir)?.finish()?;
+        }
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err)?;
+        let size = file.metadata().map_err(io_err)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, &file);
+        let mut magic = [0u8; 16];
+        reader.read_exact(&mut magic).map_err(io_err)?;
+        if &magic != MAGIC {
+            return Err(corrupt("not an object log (or a newer format)"));
+        }
+        let mut end = MAGIC.len() as u64;
+        let mut payload = Vec::new();
+        loop {
+            let mut head = [0u8; 8];
+            if reader.read_exact(&mut head).is_err() {
+                break;
+            }
+            let [l0, l1, l2, l3, c0, c1, c2, c3] = head;
+            let len = u32::from_le_bytes([l0, l1, l2, l3]);
+            let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+            if len > MAX_RECORD || end + FRAME_HEAD + u64::from(len) > size {
+                break;
+            }
+            payload.resize(len as usize, 0);
+            if reader.read_exact(&mut payload).is_err() || crc32c::crc32c(&payload) != crc {
+                break;
+            }
+            each(
+                decode(&payload, end + FRAME_HEAD)?,
+                FRAME_HEAD + u64::from(len),
+            )?;
+            end += FRAME_HEAD + u64::from(len);
+        }
+        drop(reader);
+        if end < size {
+            // The frame a crash cut short: never acknowledged.
+            file.set_len(end).map_err(io_err)?;
+            file.sync_all().map_err(io_err)?;
+        }
+        Ok(Self {
+            file: std::sync::Arc::new(file),
+            end,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Replaces the log with a rewritten one (see [`Fresh`]).
+    pub(super) fn replace(&mut self, fresh: Fresh) -> Result<(), StoreError> {
+        let (file, end) = fresh.finish()?;
+        self.file = std::sync::Arc::new(file);
+        self.end = end;
+        Ok(())
+    }
+
+    /// A new log to write beside this one.
+    pub(super) fn fresh(&self) -> Result<Fresh, StoreError> {
+        Fresh::create(&self.dir)
+    }
+}
+
+/// Writes the frames in `buf` at `end` of the log and syncs them. On error, whatever part
+/// reached the file is cut off again, so the next append follows the last acknowledged
+/// frame.
+pub(super) fn append(file: &File, end: u64, buf: &[u8]) -> Result<(), StoreError> {
+    let written = file.write_all_at(buf, end).and_then(|()| file.sync_data());
+    if let Err(e) = written {
+        let _ = file.set_len(end);
+        return Err(io_err(e));
+    }
+    Ok(())
+}
+
+/// Reads `len` bytes at `offset` of the log.
+pub(super) fn read_at(file: &File, offset: u64, len: u64) -> Result<Bytes, StoreError> {
+    let len = usize::try_from(len).map_err(|_| corrupt("body length"))?;
+    let mut out = vec![0u8; len];
+    file.read_exact_at(&mut out, offset).map_err(io_err)?;
+    Ok(Bytes::from(out))
+}
+
+/// A log written whole beside the live one and renamed over it: compaction and the move
+/// of objects out of an older database. Records are buffered and written in large pieces.
+pub(super) struct Fresh {
+    file: File,
+    tmp: PathBuf,
+    dir: PathBuf,
+    buf: Vec<u8>,
+    /// Bytes already written to the file.
+    flushed: u64,
+}
+
+impl Fresh {
+    pub(super) fn create(dir: &Path) -> Result<Self, StoreError> {
+        let tmp = dir.join(format!("{LOG_FILE}.tmp"));
+        let file = File::create(&tmp).map_err(io_err)?;
+        Ok(Self {
+            file,
+            tmp,
+            dir: dir.to_owned(),
+            buf: MAGIC.to_vec(),
+            flushed: 0,
+        })
+    }
+
+    /// The absolute offset the next frame starts at.
+    pub(super) fn end(&self) -> u64 {
+        self.flushed + self.buf.len() as u64
+    }
+
+    fn flush_some(&mut self) -> Result<(), StoreError> {
+        if self.buf.len() >= 1 << 20 {
+            self.file.write_all(&self.buf).map_err(io_err)?;
+            self.flushed += self.buf.len() as u64;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes a version, bodies included; returns the frame's length and the absolute
+    /// offsets of its inline bodies.
+    pub(super) fn put_version(
+        &mut self,
+        v: &ObjectVersion,
+    ) -> Result<(u64, Vec<(usize, u64)>), StoreError> {
+        let start = self.end();
+        let (len, spans) = put_version(&mut self.buf, v);
+        self.flush_some()?;
+        Ok((
+            len,
+            spans.into_iter().map(|(i, at)| (i, start + at)).collect(),
+        ))
+    }
+
+    /// Writes an upload; returns the frame's length.
+    pub(super) fn create_upload(
+        &mut self,
+        u: &MultipartUpload,
+        seq: u64,
+    ) -> Result<u64, StoreError> {
+        let len = create_upload(&mut self.buf, u, seq);
+        self.flush_some()?;
+        Ok(len)
+    }
+
+    /// Writes a part; returns the frame's length and the absolute offset of an inline body.
+    pub(super) fn put_part(
+        &mut self,
+        upload_id: &str,
+        p: &Part,
+    ) -> Result<(u64, Option<u64>), StoreError> {
+        let start = self.end();
+        let (len, at) = put_part(&mut self.buf, upload_id, p);
+        self.flush_some()?;
+        Ok((len, at.map(|at| start + at)))
+    }
+
+    /// Syncs the file, renames it over the log and syncs the directory; returns the file
+    /// and its length.
+    pub(super) fn finish(mut self) -> Result<(File, u64), StoreError> {
+        self.file.write_all(&self.buf).map_err(io_err)?;
+        self.flushed += self.buf.len() as u64;
+        self.file.sync_all().map_err(io_err)?;
+        std::fs::rename(&self.tmp, self.dir.join(LOG_FILE)).map_err(io_err)?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err)?;
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .open(self.dir.join(LOG_FILE))
+            .map_err(io_err)?;
+        Ok((file, self.flushed))
+    }
+}
