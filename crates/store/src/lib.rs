@@ -68,7 +68,7 @@ pub use s3::{
     PublicAccessBlock, Segment, UploadListing, UploadQuery, VersionListing, VersionQuery,
     Versioning, prefix_end,
 };
-pub use sqlite::{DB_FILE, SqliteStore};
+pub use sqlite::{DB_FILE, LOCK_FILE, SqliteStore};
 pub use transaction::{
     ListQuery, Page, PolicyFilter, PolicyListScope, ReadTx, Store, StoreExt, WriteDone, WriteJob,
     WriteTx,

@@ -42,6 +42,10 @@ use std::time::Duration;
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "roleplay.db";
 
+/// The file a store holds an exclusive lock on while it has the data directory open: two
+/// processes appending to one object log would interleave their records.
+pub const LOCK_FILE: &str = "roleplay.lock";
+
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -53,6 +57,8 @@ pub struct SqliteStore {
     queue_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The checkpoint thread (on disk only).
     checkpoint_thread: Option<std::thread::JoinHandle<()>>,
+    /// The data directory's lock, released when the store goes (on disk only).
+    _lock: Option<std::fs::File>,
 }
 
 /// The one writer connection and the batch of writes waiting for its next commit.
@@ -231,6 +237,7 @@ impl SqliteStore {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let lock = lock_dir(dir)?;
         let path = dir.join(DB_FILE);
         let mut writer = Connection::open(&path)?;
         configure(&writer)?;
@@ -259,6 +266,7 @@ impl SqliteStore {
         let uri = path.to_string_lossy().into_owned();
         let mut store =
             Self::with_writer(writer, objects, uri, Some(path), Some(Arc::clone(&wal)))?;
+        store._lock = Some(lock);
         store.checkpoint_thread = Some(
             std::thread::Builder::new()
                 .name("store-checkpoint".into())
@@ -323,6 +331,7 @@ impl SqliteStore {
             },
             queue_thread: Mutex::new(None),
             checkpoint_thread: None,
+            _lock: None,
         })
     }
 
@@ -745,6 +754,27 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // cached statement makes SQLite parse and plan it again.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
+}
+
+/// Takes the data directory's lock, or says that another process has it.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Backend(
+            format!(
+                "{} is in use by another roleplay process (it holds {LOCK_FILE})",
+                dir.display()
+            )
+            .into(),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Backend(Box::new(e))),
+    }
 }
 
 /// The names of all buckets.

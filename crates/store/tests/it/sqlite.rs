@@ -34,6 +34,22 @@ fn reopening_keeps_everything() {
     assert_eq!(store.schema_version().unwrap(), 5);
 }
 
+/// A second store (as a second server would) cannot open a data directory in use, and can
+/// once the first is gone.
+#[test]
+fn a_data_directory_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = SqliteStore::open(dir.path()).unwrap();
+    let refused = SqliteStore::open(dir.path()).unwrap_err();
+    let text = format!("{refused} {:?}", std::error::Error::source(&refused));
+    assert!(
+        text.contains("in use by another roleplay process"),
+        "{text}"
+    );
+    drop(first);
+    SqliteStore::open(dir.path()).unwrap();
+}
+
 #[test]
 fn the_file_uses_wal() {
     let dir = tempfile::tempdir().unwrap();
