@@ -17,9 +17,11 @@ mod log;
 pub use log::LOG_FILE;
 
 use crate::error::{Entity, StoreError, WriteError};
+use crate::model::Tag;
 use crate::s3::{
-    BlobId, ListEntry, MultipartUpload, ObjectListing, ObjectQuery, ObjectVersion, Part,
-    PartListing, Segment, UploadListing, UploadQuery, VersionListing, VersionQuery, prefix_end,
+    BlobId, ContentHeaders, ListEntry, MultipartUpload, ObjectListing, ObjectQuery, ObjectVersion,
+    Part, PartListing, Segment, UploadListing, UploadQuery, VersionListing, VersionQuery,
+    prefix_end,
 };
 use bytes::Bytes;
 use log::{LogFile, Record, Update};
@@ -32,27 +34,161 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// A log smaller than this is never rewritten.
 const COMPACT_MIN: u64 = 64 << 20;
 
-/// A version as kept: the bytes of a body in the log are not in memory.
+/// A version as kept, compact: its bucket and key are the index's keys, its blob ids
+/// bytes, the fields most versions leave empty in one optional box, and the bytes of a
+/// body in the log not in memory.
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
-    /// The version; `is_latest` is not kept (a key's first version is its latest), and a
-    /// segment whose bytes are in the log has `inline: None`.
-    v: ObjectVersion,
-    /// Segments whose bytes are in the log: (index, offset).
-    logged: Vec<(usize, u64)>,
+    version_id: Box<str>,
+    etag: Box<str>,
+    size: u64,
+    last_modified: time::OffsetDateTime,
+    owner: roleplay_types::AccountId,
+    /// `None` for `STANDARD`.
+    storage_class: Option<Box<str>>,
+    delete_marker: bool,
+    parts_count: Option<u32>,
+    /// `None` when all of it is empty.
+    extra: Option<Box<Extra>>,
+    body: Box<[Seg]>,
     /// Bytes its records take in the log.
     weight: u64,
 }
 
+/// What a version has only sometimes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Extra {
+    headers: ContentHeaders,
+    metadata: BTreeMap<String, String>,
+    checksums: BTreeMap<String, String>,
+    tags: Vec<Tag>,
+    acl: Option<String>,
+}
+
+/// A segment of a body.
+#[derive(Debug, Clone)]
+struct Seg {
+    blob: [u8; 16],
+    size: u64,
+    bytes: Held,
+}
+
+/// Where a segment's bytes are.
+#[derive(Debug, Clone)]
+enum Held {
+    /// In its blob file.
+    File,
+    /// In the log, at this offset.
+    Log(u64),
+    /// Here (a store in memory).
+    Mem(Bytes),
+}
+
+const STANDARD: &str = "STANDARD";
+
 impl Stored {
-    /// The blobs of its body in the blob store.
-    fn blobs(&self) -> impl Iterator<Item = &BlobId> {
-        self.v
+    /// Keeps `v`; the segments in `logged` (index, offset) are read back from the log.
+    fn new(v: ObjectVersion, logged: &[(usize, u64)], weight: u64) -> Self {
+        let body = v
             .body
-            .iter()
+            .into_iter()
             .enumerate()
-            .filter(|(i, s)| s.inline.is_none() && !self.logged.iter().any(|(j, _)| j == i))
-            .map(|(_, s)| &s.blob)
+            .map(|(i, s)| Seg {
+                blob: s.blob.to_bytes(),
+                size: s.size,
+                bytes: match (logged.iter().find(|(j, _)| *j == i), s.inline) {
+                    (Some((_, at)), _) => Held::Log(*at),
+                    (None, Some(b)) => Held::Mem(b),
+                    (None, None) => Held::File,
+                },
+            })
+            .collect();
+        let extra = Extra {
+            headers: v.headers,
+            metadata: v.metadata,
+            checksums: v.checksums,
+            tags: v.tags,
+            acl: v.acl,
+        };
+        Self {
+            version_id: v.version_id.into(),
+            etag: v.etag.into(),
+            size: v.size,
+            last_modified: v.last_modified,
+            owner: v.owner,
+            storage_class: (v.storage_class != STANDARD).then(|| v.storage_class.into()),
+            delete_marker: v.delete_marker,
+            parts_count: v.parts_count,
+            extra: (extra != Extra::default()).then(|| Box::new(extra)),
+            body,
+            weight,
+        }
+    }
+
+    /// The blobs of its body in the blob store.
+    fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
+        self.body
+            .iter()
+            .filter(|s| matches!(s.bytes, Held::File))
+            .map(|s| BlobId::from_bytes(s.blob))
+    }
+
+    /// The version as the store returns it; the body (its bytes read through `view`) only
+    /// when `view` is given.
+    fn version(
+        &self,
+        bucket: &str,
+        key: &str,
+        latest: bool,
+        view: Option<&dyn View>,
+    ) -> Result<ObjectVersion, StoreError> {
+        let mut body = Vec::new();
+        if let Some(view) = view {
+            body.reserve(self.body.len());
+            for s in &self.body {
+                let inline = match &s.bytes {
+                    Held::File => None,
+                    Held::Mem(b) => Some(b.clone()),
+                    Held::Log(at) => Some(view.body(*at, s.size)?),
+                };
+                body.push(Segment {
+                    blob: BlobId::from_bytes(s.blob),
+                    size: s.size,
+                    inline,
+                });
+            }
+        }
+        let extra = self.extra.as_deref().cloned().unwrap_or_default();
+        Ok(ObjectVersion {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version_id: self.version_id.to_string(),
+            is_latest: latest,
+            delete_marker: self.delete_marker,
+            size: self.size,
+            etag: self.etag.to_string(),
+            last_modified: self.last_modified,
+            headers: extra.headers,
+            metadata: extra.metadata,
+            checksums: extra.checksums,
+            tags: extra.tags,
+            owner: self.owner.clone(),
+            storage_class: self.storage_class.as_deref().unwrap_or(STANDARD).to_owned(),
+            acl: extra.acl,
+            parts_count: self.parts_count,
+            body,
+        })
+    }
+
+    /// Takes an update's attributes.
+    fn update(&mut self, u: Update) {
+        let mut extra = self.extra.take().map(|e| *e).unwrap_or_default();
+        extra.headers = u.headers;
+        extra.metadata = u.metadata;
+        extra.tags = u.tags;
+        extra.acl = u.acl;
+        self.extra = (extra != Extra::default()).then(|| Box::new(extra));
+        self.storage_class = (u.storage_class != STANDARD).then(|| u.storage_class.into());
     }
 }
 
@@ -258,6 +394,7 @@ impl Objects {
         };
         let old = Arc::clone(&log.file);
         let mut fresh = log.fresh()?;
+        // Versions are read through the state (a `View`), parts from the old file.
         let mut live = 0;
         let mut buckets = HashMap::new();
         for (name, bucket) in &state.buckets {
@@ -266,10 +403,10 @@ impl Objects {
                 let mut moved: Versions = Vec::with_capacity(versions.len());
                 // Oldest first: each record read back becomes the latest.
                 for s in versions.iter().rev() {
-                    let full = load(&old, None, s)?;
+                    let full = s.version(name, key, false, Some(&*state))?;
                     let (weight, spans) = fresh.put_version(&full)?;
                     live += weight;
-                    moved.push(Arc::new(stored(full, spans, weight)));
+                    moved.push(Arc::new(Stored::new(full, &spans, weight)));
                 }
                 moved.reverse();
                 keys.insert(key.clone(), moved);
@@ -318,33 +455,6 @@ impl Objects {
         state.live = live;
         Ok(())
     }
-}
-
-/// A version kept with `spans` of its body in the log: those segments lose their bytes.
-fn stored(mut v: ObjectVersion, logged: Vec<(usize, u64)>, weight: u64) -> Stored {
-    for (i, _) in &logged {
-        if let Some(s) = v.body.get_mut(*i) {
-            s.inline = None;
-        }
-    }
-    v.is_latest = false;
-    Stored { v, logged, weight }
-}
-
-/// The version with its bodies' bytes read back from the log (`file`, or `pending` for
-/// bytes past `pending`'s start offset).
-fn load(
-    file: &std::fs::File,
-    pending: Option<(u64, &[u8])>,
-    s: &Stored,
-) -> Result<ObjectVersion, StoreError> {
-    let mut v = s.v.clone();
-    for (i, at) in &s.logged {
-        if let Some(seg) = v.body.get_mut(*i) {
-            seg.inline = Some(read_bytes(file, pending, *at, seg.size)?);
-        }
-    }
-    Ok(v)
 }
 
 fn read_bytes(
@@ -438,7 +548,7 @@ impl Committed {
             for s in versions {
                 self.live = self.live.saturating_sub(s.weight);
                 for blob in s.blobs() {
-                    unref(&mut self.refs, blob);
+                    unref(&mut self.refs, &blob);
                 }
             }
         }
@@ -766,28 +876,21 @@ impl Writing<'_> {
 
     /// Puts `s` as its key's latest, replacing a version with its id; returns the blobs of
     /// the one replaced.
-    fn put_stored(&mut self, s: Stored) -> Vec<BlobId> {
-        let (bucket, key) = (s.v.bucket.clone(), s.v.key.clone());
-        let mut versions = self.versions(&bucket, &key).cloned().unwrap_or_default();
+    fn put_stored(&mut self, bucket: &str, key: &str, s: Stored) -> Vec<BlobId> {
+        let mut versions = self.versions(bucket, key).cloned().unwrap_or_default();
         let mut dropped = Vec::new();
-        if let Some(i) = versions
-            .iter()
-            .position(|o| o.v.version_id == s.v.version_id)
-        {
-            let old = versions.remove(i);
-            for blob in old.blobs() {
-                dropped.push(blob.clone());
-            }
+        if let Some(i) = versions.iter().position(|o| o.version_id == s.version_id) {
+            dropped.extend(versions.remove(i).blobs());
         }
         for blob in &dropped {
             self.add_ref(blob, -1);
         }
-        let added: Vec<BlobId> = s.blobs().cloned().collect();
+        let added: Vec<BlobId> = s.blobs().collect();
         for blob in &added {
             self.add_ref(blob, 1);
         }
         versions.insert(0, Arc::new(s));
-        self.set_key(&bucket, &key, versions);
+        self.set_key(bucket, key, versions);
         dropped
     }
 
@@ -798,27 +901,24 @@ impl Writing<'_> {
     }
 
     /// Logs and puts a version; returns the blobs of the one replaced.
-    fn put_logged(&mut self, v: ObjectVersion) -> Vec<BlobId> {
+    fn put_logged(&mut self, mut v: ObjectVersion) -> Vec<BlobId> {
+        let (bucket, key) = (std::mem::take(&mut v.bucket), std::mem::take(&mut v.key));
         if !self.logged() {
-            let mut v = v;
-            v.is_latest = false;
-            return self.put_stored(Stored {
-                v,
-                logged: Vec::new(),
-                weight: 0,
-            });
+            return self.put_stored(&bucket, &key, Stored::new(v, &[], 0));
         }
         let start = self.next_offset();
+        v.bucket.clone_from(&bucket);
+        v.key.clone_from(&key);
         let (weight, spans) = log::put_version(&mut self.p.records, &v);
-        let spans = spans.into_iter().map(|(i, at)| (i, start + at)).collect();
-        self.put_stored(stored(v, spans, weight))
+        let spans: Vec<(usize, u64)> = spans.into_iter().map(|(i, at)| (i, start + at)).collect();
+        self.put_stored(&bucket, &key, Stored::new(v, &spans, weight))
     }
 
     /// Replaces the attributes of a version. `NotFound(Object)`.
     pub(crate) fn update_version(&mut self, v: &ObjectVersion) -> Result<(), WriteError> {
         let exists = self
             .versions(&v.bucket, &v.key)
-            .is_some_and(|vs| vs.iter().any(|s| s.v.version_id == v.version_id));
+            .is_some_and(|vs| vs.iter().any(|s| *s.version_id == v.version_id));
         if !exists {
             return Err(WriteError::NotFound(Entity::Object));
         }
@@ -835,10 +935,10 @@ impl Writing<'_> {
         let mut versions = self.versions(&bucket, &key).cloned().unwrap_or_default();
         let slot = versions
             .iter_mut()
-            .find(|s| s.v.version_id == u.version_id)
+            .find(|s| *s.version_id == u.version_id)
             .ok_or(WriteError::NotFound(Entity::Object))?;
         let mut s = Stored::clone(slot);
-        u.apply(&mut s.v);
+        s.update(u);
         s.weight += weight;
         *slot = Arc::new(s);
         self.set_key(&bucket, &key, versions);
@@ -868,10 +968,10 @@ impl Writing<'_> {
         let mut versions = self.versions(bucket, key).cloned().unwrap_or_default();
         let i = versions
             .iter()
-            .position(|s| s.v.version_id == version_id)
+            .position(|s| *s.version_id == *version_id)
             .ok_or(WriteError::NotFound(Entity::Object))?;
         let old = versions.remove(i);
-        let dropped: Vec<BlobId> = old.blobs().cloned().collect();
+        let dropped: Vec<BlobId> = old.blobs().collect();
         for blob in &dropped {
             self.add_ref(blob, -1);
         }
@@ -1049,12 +1149,9 @@ impl Writing<'_> {
     fn replay(&mut self, record: Record, len: u64) -> Result<(), StoreError> {
         let bad = |what: &str| StoreError::Corrupt(format!("object log: {what}"));
         match record {
-            Record::PutVersion(v, logged) => {
-                self.put_stored(Stored {
-                    v,
-                    logged,
-                    weight: len,
-                });
+            Record::PutVersion(mut v, logged) => {
+                let (bucket, key) = (std::mem::take(&mut v.bucket), std::mem::take(&mut v.key));
+                self.put_stored(&bucket, &key, Stored::new(v, &logged, len));
             }
             Record::UpdateVersion(u) => self
                 .apply_update(u, len)
@@ -1084,30 +1181,6 @@ impl Writing<'_> {
 
 // ---- reads ----
 
-/// A version as returned: with `is_latest`, and bodies read back when `with_body`.
-fn version_out(
-    view: &dyn View,
-    s: &Stored,
-    latest: bool,
-    with_body: bool,
-) -> Result<ObjectVersion, StoreError> {
-    let mut v = if with_body {
-        let mut v = s.v.clone();
-        for (i, at) in &s.logged {
-            if let Some(seg) = v.body.get_mut(*i) {
-                seg.inline = Some(view.body(*at, seg.size)?);
-            }
-        }
-        v
-    } else {
-        let mut v = s.v.clone();
-        v.body = Vec::new();
-        v
-    };
-    v.is_latest = latest;
-    Ok(v)
-}
-
 /// A version, or the latest when `version_id` is `None`.
 pub(crate) fn get_object(
     view: &dyn View,
@@ -1123,10 +1196,10 @@ pub(crate) fn get_object(
         Some(id) => versions
             .iter()
             .enumerate()
-            .find(|(_, s)| s.v.version_id == id),
+            .find(|(_, s)| *s.version_id == *id),
     };
     found
-        .map(|(i, s)| version_out(view, s, i == 0, true))
+        .map(|(i, s)| s.version(bucket, key, i == 0, Some(view)))
         .transpose()
 }
 
@@ -1207,7 +1280,7 @@ fn walk(
             return Ok((entries, false));
         }
         let key = key.to_owned();
-        if latest && versions.first().is_none_or(|s| s.v.delete_marker) {
+        if latest && versions.first().is_none_or(|s| s.delete_marker) {
             pos = Position::After(key);
             continue;
         }
@@ -1224,7 +1297,7 @@ fn walk(
             if entries.len() == max {
                 return Ok((entries, true));
             }
-            entries.push(ListEntry::Item(version_out(view, s, i == 0, false)?));
+            entries.push(ListEntry::Item(s.version(bucket, &key, i == 0, None)?));
         }
         pos = Position::After(key);
     }
@@ -1263,7 +1336,7 @@ pub(crate) fn list_object_versions(
         (&q.key_marker, &q.version_id_marker, &pos)
         && let Some(i) = view
             .versions(bucket, key)
-            .and_then(|vs| vs.iter().position(|s| &s.v.version_id == version))
+            .and_then(|vs| vs.iter().position(|s| *s.version_id == **version))
     {
         pos = Position::Within(key.clone(), i + 1);
     }

@@ -30,6 +30,19 @@ impl BlobId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id's 16 bytes (the text is their hex, checked when the id was made).
+    pub(crate) fn to_bytes(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        // Valid hex of this length by construction; the zero id would never be used.
+        let _ = hex::decode_to_slice(&self.0, &mut out);
+        out
+    }
+
+    /// The id of these 16 bytes.
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(hex::encode(bytes))
+    }
 }
 
 impl fmt::Display for BlobId {

@@ -409,15 +409,6 @@ impl Update {
             storage_class: v.storage_class.clone(),
         }
     }
-
-    /// Sets them on `v`.
-    pub(super) fn apply(self, v: &mut ObjectVersion) {
-        v.headers = self.headers;
-        v.metadata = self.metadata;
-        v.tags = self.tags;
-        v.acl = self.acl;
-        v.storage_class = self.storage_class;
-    }
 }
 
 /// Decodes the record at absolute offset `base`.
