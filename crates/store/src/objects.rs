@@ -1728,6 +1728,135 @@ mod tests {
         assert_eq!(body(&o, "b", "big", None).unwrap(), "part");
     }
 
+    fn upload(bucket: &str, key: &str, id: &str, seconds: i64) -> MultipartUpload {
+        MultipartUpload {
+            upload_id: id.into(),
+            bucket: bucket.into(),
+            key: key.into(),
+            initiated: time::OffsetDateTime::from_unix_timestamp(seconds).unwrap(),
+            initiator: "me".into(),
+            owner: "123456789012".parse().unwrap(),
+            headers: ContentHeaders::default(),
+            metadata: BTreeMap::new(),
+            checksum_algorithm: None,
+            tags: Vec::new(),
+            storage_class: "STANDARD".into(),
+            acl: None,
+        }
+    }
+
+    /// Inside a batch, listings see the committed state through the batch's changes: keys
+    /// added, replaced and emptied, a latest version turned into a delete marker, uploads
+    /// started and ended; the committed state alone shows none of it until the commit.
+    #[test]
+    fn listings_in_a_batch_see_its_changes() {
+        let o = Objects::in_memory();
+        write(&o, |w| {
+            for key in ["b", "d", "f"] {
+                w.put_version(&version("x", key, "null", "committed"));
+            }
+            w.create_upload(&upload("x", "b", "u1", 1)).unwrap();
+            w.create_upload(&upload("x", "d", "u2", 2)).unwrap();
+        });
+        let mut p = Pending::default();
+        o.writing(&mut p, |w| {
+            w.put_version(&version("x", "a", "null", "new"));
+            w.put_version(&version("x", "c", "null", "new"));
+            w.delete_version("x", "b", "null").unwrap();
+            let mut marker = version("x", "d", "m1", "");
+            marker.delete_marker = true;
+            marker.body.clear();
+            w.put_version(&marker);
+            w.put_version(&version("x", "g", "null", "new"));
+            w.abort_upload("x", "u1").unwrap();
+            w.create_upload(&upload("x", "a", "u3", 3)).unwrap();
+        });
+        let keys = |view: &dyn View| -> Vec<String> {
+            list_objects(
+                view,
+                "x",
+                &ObjectQuery {
+                    max_keys: 100,
+                    ..ObjectQuery::default()
+                },
+            )
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| match e {
+                ListEntry::Item(v) => v.key,
+                ListEntry::CommonPrefix(p) => p,
+            })
+            .collect()
+        };
+        let versions = |view: &dyn View| -> Vec<(String, String, bool)> {
+            list_object_versions(
+                view,
+                "x",
+                &VersionQuery {
+                    max_keys: 100,
+                    ..VersionQuery::default()
+                },
+            )
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter_map(|e| match e {
+                ListEntry::Item(v) => Some((v.key, v.version_id, v.is_latest)),
+                ListEntry::CommonPrefix(_) => None,
+            })
+            .collect()
+        };
+        let uploads = |view: &dyn View| -> Vec<String> {
+            list_uploads(
+                view,
+                "x",
+                &UploadQuery {
+                    max_uploads: 100,
+                    ..UploadQuery::default()
+                },
+            )
+            .uploads
+            .into_iter()
+            .map(|u| u.upload_id)
+            .collect()
+        };
+        o.pending(&p, |view| {
+            assert_eq!(keys(view), ["a", "c", "f", "g"]);
+            let d: Vec<_> = versions(view).into_iter().filter(|v| v.0 == "d").collect();
+            assert_eq!(
+                d,
+                [
+                    ("d".into(), "m1".into(), true),
+                    ("d".into(), "null".into(), false)
+                ]
+            );
+            assert_eq!(uploads(view), ["u3", "u2"]);
+            // A page that ends inside the batch's keys goes on from there.
+            let page = list_objects(
+                view,
+                "x",
+                &ObjectQuery {
+                    max_keys: 2,
+                    ..ObjectQuery::default()
+                },
+            )
+            .unwrap();
+            assert!(page.is_truncated);
+            assert_eq!(page.next_start_after.as_deref(), Some("c"));
+            assert!(holds_anything(view, "x"));
+        });
+        o.read(|view| {
+            assert_eq!(keys(view), ["b", "d", "f"]);
+            assert_eq!(uploads(view), ["u1", "u2"]);
+        });
+        o.commit(&mut p).unwrap();
+        o.read(|view| {
+            assert_eq!(keys(view), ["a", "c", "f", "g"]);
+            assert_eq!(uploads(view), ["u3", "u2"]);
+        });
+    }
+
     #[test]
     fn objects_of_a_bucket_the_database_lacks_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
