@@ -2,7 +2,8 @@
 //! append-only log (`objects.log`, see [`log`]) that each commit extends with one write and
 //! one sync.
 //!
-//! Readers see [`Committed`] state only, under a read lock held for one lookup. The writer
+//! Readers see [`Committed`] state only, under a read lock held for one lookup (a GET reads
+//! a body from the log after letting it go). The writer
 //! keeps a batch's changes in [`Pending`] — per key, the key's whole new list of versions;
 //! per upload, its new state — which its own reads see first; the records go into a
 //! buffer, a job's failure undoes its own entries, and after the batch's log write is
@@ -54,6 +55,9 @@ pub(crate) struct Stored {
     /// Bytes its records take in the log.
     weight: u64,
 }
+
+/// Reads the bytes of a body in the log: offset, length.
+type Bodies<'a> = dyn Fn(u64, u64) -> Result<Bytes, StoreError> + 'a;
 
 /// What a version has only sometimes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,23 +137,23 @@ impl Stored {
             .map(|s| BlobId::from_bytes(s.blob))
     }
 
-    /// The version as the store returns it; the body (its bytes read through `view`) only
-    /// when `view` is given.
+    /// The version as the store returns it; the body only when `bodies` is given, to read
+    /// the bytes in the log (offset, length).
     fn version(
         &self,
         bucket: &str,
         key: &str,
         latest: bool,
-        view: Option<&dyn View>,
+        bodies: Option<&Bodies<'_>>,
     ) -> Result<ObjectVersion, StoreError> {
         let mut body = Vec::new();
-        if let Some(view) = view {
+        if let Some(read) = bodies {
             body.reserve(self.body.len());
             for s in &self.body {
                 let inline = match &s.bytes {
                     Held::File => None,
                     Held::Mem(b) => Some(b.clone()),
-                    Held::Log(at) => Some(view.body(*at, s.size)?),
+                    Held::Log(at) => Some(read(*at, s.size)?),
                 };
                 body.push(Segment {
                     blob: BlobId::from_bytes(s.blob),
@@ -320,6 +324,31 @@ impl Objects {
         Ok(objects)
     }
 
+    /// A committed version, or the latest; a body in the log is read after the lock is let
+    /// go, so that a read from the disk holds up no commit (and no reader behind it).
+    pub(crate) fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectVersion>, StoreError> {
+        let found = {
+            let c = read(&self.state);
+            pick(c.versions(bucket, key), version_id).map(|(latest, s)| {
+                let file = c.log.as_ref().map(|l| Arc::clone(&l.file));
+                (latest, Arc::clone(s), file)
+            })
+        };
+        let Some((latest, s, file)) = found else {
+            return Ok(None);
+        };
+        let bodies = |at, len| match &file {
+            Some(file) => log::read_at(file, at, len),
+            None => Err(StoreError::Corrupt("a logged body without a log".into())),
+        };
+        s.version(bucket, key, latest, Some(&bodies)).map(Some)
+    }
+
     /// Runs `f` on the committed state.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn View) -> T) -> T {
         f(&*read(&self.state))
@@ -403,7 +432,7 @@ impl Objects {
                 let mut moved: Versions = Vec::with_capacity(versions.len());
                 // Oldest first: each record read back becomes the latest.
                 for s in versions.iter().rev() {
-                    let full = s.version(name, key, false, Some(&*state))?;
+                    let full = s.version(name, key, false, Some(&|at, len| state.body(at, len)))?;
                     let (weight, spans) = fresh.put_version(&full)?;
                     live += weight;
                     moved.push(Arc::new(Stored::new(full, &spans, weight)));
@@ -1188,19 +1217,25 @@ pub(crate) fn get_object(
     key: &str,
     version_id: Option<&str>,
 ) -> Result<Option<ObjectVersion>, StoreError> {
-    let Some(versions) = view.versions(bucket, key) else {
-        return Ok(None);
-    };
-    let found = match version_id {
-        None => versions.first().map(|s| (0, s)),
+    pick(view.versions(bucket, key), version_id)
+        .map(|(latest, s)| s.version(bucket, key, latest, Some(&|at, len| view.body(at, len))))
+        .transpose()
+}
+
+/// The version `version_id` of a key, or its latest; and whether it is the latest.
+fn pick<'a>(
+    versions: Option<&'a Versions>,
+    version_id: Option<&str>,
+) -> Option<(bool, &'a Arc<Stored>)> {
+    let versions = versions?;
+    match version_id {
+        None => versions.first().map(|s| (true, s)),
         Some(id) => versions
             .iter()
             .enumerate()
-            .find(|(_, s)| *s.version_id == *id),
-    };
-    found
-        .map(|(i, s)| s.version(bucket, key, i == 0, Some(view)))
-        .transpose()
+            .find(|(_, s)| *s.version_id == *id)
+            .map(|(i, s)| (i == 0, s)),
+    }
 }
 
 /// Where a listing goes on from.

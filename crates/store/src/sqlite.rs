@@ -27,6 +27,7 @@ mod write;
 
 use crate::error::StoreError;
 use crate::objects::{Objects, Pending, View, Writing};
+use crate::s3::ObjectVersion;
 use crate::transaction::{ReadTx, Store, WriteDone, WriteJob, WriteTx};
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::Action;
@@ -809,6 +810,20 @@ impl ObjectsTx<'_> {
         match self {
             Self::Read(objects) => objects.read(f),
             Self::Write(objects, pending) => objects.pending(&pending.borrow(), f),
+        }
+    }
+
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectVersion>, StoreError> {
+        match self {
+            Self::Read(objects) => objects.get_object(bucket, key, version_id),
+            Self::Write(..) => {
+                self.read(|view| crate::objects::get_object(view, bucket, key, version_id))
+            }
         }
     }
 

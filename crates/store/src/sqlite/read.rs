@@ -630,8 +630,7 @@ impl ReadTx for SqliteTx<'_> {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<Option<ObjectVersion>, StoreError> {
-        self.objects
-            .read(|view| objects::get_object(view, bucket, key, version_id))
+        self.objects.get_object(bucket, key, version_id)
     }
 
     fn list_objects(&self, bucket: &str, query: &ObjectQuery) -> Result<ObjectListing, StoreError> {
