@@ -718,3 +718,229 @@ impl Fresh {
         Ok((file, self.flushed))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "tests fail loudly"
+    )]
+
+    use super::*;
+
+    fn at(nanos: i128) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap()
+    }
+
+    fn blob(n: u8) -> BlobId {
+        BlobId::from_bytes([n; 16])
+    }
+
+    fn tags() -> Vec<Tag> {
+        vec![
+            Tag {
+                key: "k é".into(),
+                value: String::new(),
+            },
+            Tag {
+                key: "k2".into(),
+                value: "v\u{1F600}".into(),
+            },
+        ]
+    }
+
+    /// Every field set, bodies in a blob, inline and empty inline.
+    fn full_version() -> ObjectVersion {
+        ObjectVersion {
+            bucket: "bkt".into(),
+            key: "dir/ключ\u{0}".into(),
+            version_id: "v-1".into(),
+            is_latest: false,
+            delete_marker: false,
+            size: 14,
+            etag: "\"abc-3\"".into(),
+            last_modified: at(-1_234_567_890_123),
+            headers: ContentHeaders {
+                content_type: Some("text/plain".into()),
+                content_encoding: Some("gzip".into()),
+                content_disposition: Some("attachment".into()),
+                content_language: Some("fr".into()),
+                cache_control: Some("no-cache".into()),
+                expires: Some("soon".into()),
+            },
+            metadata: BTreeMap::from([("a".into(), "1".into()), ("b".into(), String::new())]),
+            checksums: BTreeMap::from([("CRC32".into(), "AAAAAA==".into())]),
+            tags: tags(),
+            owner: "123456789012".parse().unwrap(),
+            storage_class: "GLACIER".into(),
+            acl: Some("[]".into()),
+            parts_count: Some(3),
+            body: vec![
+                Segment {
+                    blob: blob(1),
+                    size: 10,
+                    inline: None,
+                },
+                Segment {
+                    blob: blob(2),
+                    size: 4,
+                    inline: Some(Bytes::from_static(b"four")),
+                },
+                Segment {
+                    blob: blob(3),
+                    size: 0,
+                    inline: Some(Bytes::new()),
+                },
+            ],
+        }
+    }
+
+    fn upload() -> MultipartUpload {
+        MultipartUpload {
+            upload_id: "up-1".into(),
+            bucket: "bkt".into(),
+            key: "big".into(),
+            initiated: at(1_700_000_000_000_000_001),
+            initiator: "arn:aws:iam::123456789012:user/u".into(),
+            owner: "123456789012".parse().unwrap(),
+            headers: ContentHeaders {
+                content_type: Some("x/y".into()),
+                ..ContentHeaders::default()
+            },
+            metadata: BTreeMap::from([("m".into(), "n".into())]),
+            checksum_algorithm: Some("SHA256".into()),
+            tags: tags(),
+            storage_class: "STANDARD".into(),
+            acl: None,
+        }
+    }
+
+    fn part(inline: bool) -> Part {
+        Part {
+            number: 10_000,
+            size: 3,
+            etag: "\"p\"".into(),
+            checksum: Some("c2hh".into()),
+            blob: blob(9),
+            inline: inline.then(|| Bytes::from_static(b"abc")),
+            last_modified: at(5),
+        }
+    }
+
+    /// The frames of `buf`: payload start and payload.
+    fn frames(buf: &[u8]) -> Vec<(usize, &[u8])> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < buf.len() {
+            let len = u32::from_le_bytes(buf[pos..pos + 4].try_into().unwrap()) as usize;
+            let crc = u32::from_le_bytes(buf[pos + 4..pos + 8].try_into().unwrap());
+            let payload = &buf[pos + 8..pos + 8 + len];
+            assert_eq!(crc32c::crc32c(payload), crc);
+            out.push((pos + 8, payload));
+            pos += 8 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn every_record_reads_back_as_written() {
+        let v = full_version();
+        let mut marker = ObjectVersion {
+            delete_marker: true,
+            body: Vec::new(),
+            parts_count: None,
+            ..full_version()
+        };
+        marker.size = 0;
+        let mut buf = Vec::new();
+        let (len, spans) = put_version(&mut buf, &v);
+        assert_eq!(len as usize, buf.len());
+        put_version(&mut buf, &marker);
+        update_version(&mut buf, &v);
+        delete_version(&mut buf, "bkt", "k", "v-1");
+        create_upload(&mut buf, &upload(), 42);
+        let (_, part_at) = put_part(&mut buf, "up-1", &part(true));
+        put_part(&mut buf, "up-1", &part(false));
+        delete_upload(&mut buf, "up-1");
+        let base = 1000u64;
+        let records: Vec<Record> = frames(&buf)
+            .into_iter()
+            .map(|(start, payload)| decode(payload, base + start as u64).unwrap())
+            .collect();
+        assert_eq!(records.len(), 8);
+        match &records[0] {
+            Record::PutVersion(got, logged) => {
+                let mut want = v.clone();
+                for s in &mut want.body {
+                    s.inline = None;
+                }
+                assert_eq!(got, &want);
+                let want_logged: Vec<(usize, u64)> =
+                    spans.iter().map(|(i, at)| (*i, base + at)).collect();
+                assert_eq!(logged, &want_logged);
+                // The offsets point at the bodies' bytes.
+                assert_eq!(&buf[(logged[0].1 - base) as usize..][..4], b"four");
+            }
+            _ => panic!("not a version"),
+        }
+        assert!(matches!(&records[1], Record::PutVersion(m, l) if m == &marker && l.is_empty()));
+        match &records[2] {
+            Record::UpdateVersion(u) => {
+                assert_eq!(
+                    (&*u.bucket, &*u.key, &*u.version_id),
+                    ("bkt", &*v.key, "v-1")
+                );
+                assert_eq!(u.headers, v.headers);
+                assert_eq!(
+                    (&u.metadata, &u.tags, &u.acl),
+                    (&v.metadata, &v.tags, &v.acl)
+                );
+                assert_eq!(u.storage_class, "GLACIER");
+            }
+            _ => panic!("not an update"),
+        }
+        assert!(
+            matches!(&records[3], Record::DeleteVersion(b, k, id) if (&**b, &**k, &**id) == ("bkt", "k", "v-1"))
+        );
+        assert!(matches!(&records[4], Record::CreateUpload(u, 42) if u == &upload()));
+        match &records[5] {
+            Record::PutPart(id, p, Some(at)) => {
+                assert_eq!(id, "up-1");
+                assert_eq!(
+                    p,
+                    &Part {
+                        inline: None,
+                        ..part(true)
+                    }
+                );
+                assert_eq!(*at, base + part_at.unwrap() + frames(&buf)[5].0 as u64 - 8);
+            }
+            _ => panic!("not a part with its body"),
+        }
+        assert!(matches!(&records[6], Record::PutPart(_, p, None) if p == &part(false)));
+        assert!(matches!(&records[7], Record::DeleteUpload(id) if id == "up-1"));
+    }
+
+    /// A record cut anywhere is refused, and one with any byte changed is refused or read
+    /// as some record: never a panic, never an allocation sized by a corrupt length.
+    #[test]
+    fn cut_or_damaged_records_are_refused_without_panicking() {
+        let mut buf = Vec::new();
+        put_version(&mut buf, &full_version());
+        create_upload(&mut buf, &upload(), 1);
+        put_part(&mut buf, "up-1", &part(true));
+        for (_, payload) in frames(&buf) {
+            for cut in 0..payload.len() {
+                assert!(decode(&payload[..cut], 0).is_err(), "cut at {cut}");
+            }
+            for i in 0..payload.len() {
+                for flip in [0x01, 0x80, 0xFF] {
+                    let mut damaged = payload.to_vec();
+                    damaged[i] ^= flip;
+                    let _ = decode(&damaged, 0);
+                }
+            }
+        }
+    }
+}
