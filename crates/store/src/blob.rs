@@ -727,13 +727,14 @@ fn open_direct(_path: &Path, _write: bool) -> Option<File> {
     None
 }
 
+/// Writes all of `bytes` at offset `at` (positional where the platform has it).
 #[cfg(unix)]
-fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+pub(crate) fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
 }
 
 #[cfg(not(unix))]
-fn write_at(mut file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+pub(crate) fn write_at(mut file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
     file.seek(SeekFrom::Start(at))?;
     file.write_all(bytes)
 }
@@ -749,7 +750,8 @@ fn read_at(mut file: &File, bytes: &mut [u8], at: u64) -> io::Result<usize> {
     file.read(bytes)
 }
 
-fn read_exact_at(file: &File, mut bytes: &mut [u8], mut at: u64) -> io::Result<()> {
+/// Fills `bytes` from offset `at`; a file that ends first is an error.
+pub(crate) fn read_exact_at(file: &File, mut bytes: &mut [u8], mut at: u64) -> io::Result<()> {
     while !bytes.is_empty() {
         match read_at(file, bytes, at) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),

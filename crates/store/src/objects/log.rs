@@ -11,7 +11,6 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -608,7 +607,7 @@ impl LogFile {
 /// reached the file is cut off again, so the next append follows the last acknowledged
 /// frame.
 pub(super) fn append(file: &File, end: u64, buf: &[u8]) -> Result<(), StoreError> {
-    let written = file.write_all_at(buf, end).and_then(|()| file.sync_data());
+    let written = crate::blob::write_at(file, buf, end).and_then(|()| file.sync_data());
     if let Err(e) = written {
         let _ = file.set_len(end);
         return Err(io_err(e));
@@ -620,7 +619,7 @@ pub(super) fn append(file: &File, end: u64, buf: &[u8]) -> Result<(), StoreError
 pub(super) fn read_at(file: &File, offset: u64, len: u64) -> Result<Bytes, StoreError> {
     let len = usize::try_from(len).map_err(|_| corrupt("body length"))?;
     let mut out = vec![0u8; len];
-    file.read_exact_at(&mut out, offset).map_err(io_err)?;
+    crate::blob::read_exact_at(file, &mut out, offset).map_err(io_err)?;
     Ok(Bytes::from(out))
 }
 
