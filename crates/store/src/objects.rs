@@ -413,7 +413,7 @@ impl Objects {
     }
 
     /// Rewrites the log with the live records only, and points the index at their new
-    /// places. Writes wait meanwhile; readers only for the swap.
+    /// places. Writes wait meanwhile; readers only for the swap of the index.
     fn compact(&self) -> Result<(), StoreError> {
         // Only the writer changes the state, and it is here: the copy runs under a read
         // lock (readers go on), the swap under the write lock.
@@ -470,10 +470,13 @@ impl Objects {
             );
         }
         drop(state);
+        // Synced and renamed before the swap: until then readers keep the old file open
+        // and read the old offsets from it, and after a crash here the new log is whole.
+        let (file, end) = fresh.finish()?;
         let mut guard = write(&self.state);
         let state = &mut *guard;
         if let Some(log) = &mut state.log {
-            log.replace(fresh)?;
+            log.replace(file, end);
         }
         for (name, keys) in buckets {
             if let Some(bucket) = state.buckets.get_mut(&name) {

@@ -589,12 +589,10 @@ impl LogFile {
         })
     }
 
-    /// Replaces the log with a rewritten one (see [`Fresh`]).
-    pub(super) fn replace(&mut self, fresh: Fresh) -> Result<(), StoreError> {
-        let (file, end) = fresh.finish()?;
+    /// Appends from now on to a rewritten log, already in place (see [`Fresh::finish`]).
+    pub(super) fn replace(&mut self, file: File, end: u64) {
         self.file = std::sync::Arc::new(file);
         self.end = end;
-        Ok(())
     }
 
     /// A new log to write beside this one.
