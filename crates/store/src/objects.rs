@@ -129,6 +129,15 @@ impl Stored {
         }
     }
 
+    /// The bytes of its body held in memory.
+    fn held(&self) -> u64 {
+        self.body
+            .iter()
+            .filter(|s| matches!(s.bytes, Held::Mem(_)))
+            .map(|s| s.size)
+            .sum()
+    }
+
     /// The blobs of its body in the blob store.
     fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
         self.body
@@ -235,6 +244,15 @@ impl Upload {
     fn weight(&self) -> u64 {
         self.weight + self.parts.values().map(|p| p.weight).sum::<u64>()
     }
+
+    /// The bytes of its parts held in memory.
+    fn held(&self) -> u64 {
+        self.parts
+            .values()
+            .filter(|p| p.p.inline.is_some())
+            .map(|p| p.p.size)
+            .sum()
+    }
 }
 
 /// A key's versions, newest first.
@@ -262,6 +280,9 @@ pub(crate) struct Committed {
     /// Bytes the live records take in the log.
     live: u64,
     log: Option<LogFile>,
+    /// Bytes of bodies held in memory (a store in memory), and the most it may hold.
+    held: u64,
+    held_max: u64,
 }
 
 /// The object state of a store: committed, behind a lock readers share.
@@ -281,10 +302,14 @@ fn write(lock: &RwLock<Committed>) -> RwLockWriteGuard<'_, Committed> {
 }
 
 impl Objects {
-    /// Objects kept in memory only.
-    pub(crate) fn in_memory() -> Self {
+    /// Objects kept in memory only, their bodies up to `max` bytes: past it, writes fail
+    /// rather than the process being killed.
+    pub(crate) fn in_memory(max: u64) -> Self {
         Self {
-            state: RwLock::new(Committed::default()),
+            state: RwLock::new(Committed {
+                held_max: max,
+                ..Committed::default()
+            }),
         }
     }
 
@@ -527,24 +552,29 @@ impl Committed {
             let bucket = self.buckets.entry(name).or_default();
             for (key, versions) in keys {
                 let added: u64 = versions.iter().map(|s| s.weight).sum();
+                let held: u64 = versions.iter().map(|s| s.held()).sum();
                 let old = if versions.is_empty() {
                     bucket.keys.remove(&key)
                 } else {
                     bucket.keys.insert(key, versions)
                 };
                 let removed: u64 = old.iter().flatten().map(|s| s.weight).sum();
+                let freed: u64 = old.iter().flatten().map(|s| s.held()).sum();
                 self.live = self.live.saturating_add(added).saturating_sub(removed);
+                self.held = self.held.saturating_add(held).saturating_sub(freed);
             }
         }
         for (id, upload) in p.uploads {
             if let Some(old) = self.uploads.remove(&id) {
                 self.live = self.live.saturating_sub(old.weight());
+                self.held = self.held.saturating_sub(old.held());
                 if let Some(b) = self.buckets.get_mut(&old.u.bucket) {
                     b.uploads.remove(&old.order());
                 }
             }
             if let Some(upload) = upload {
                 self.live = self.live.saturating_add(upload.weight());
+                self.held = self.held.saturating_add(upload.held());
                 self.buckets
                     .entry(upload.u.bucket.clone())
                     .or_default()
@@ -927,9 +957,32 @@ impl Writing<'_> {
     }
 
     /// Writes `v` as the latest of its key. Returns the blobs released.
-    pub(crate) fn put_version(&mut self, v: &ObjectVersion) -> Vec<BlobId> {
+    pub(crate) fn put_version(&mut self, v: &ObjectVersion) -> Result<Vec<BlobId>, WriteError> {
+        self.room_for(
+            v.body
+                .iter()
+                .filter(|s| s.inline.is_some())
+                .map(|s| s.size)
+                .sum(),
+        )?;
         let dropped = self.put_logged(v.clone());
-        self.released(dropped)
+        Ok(self.released(dropped))
+    }
+
+    /// In memory: whether `bytes` more of bodies fit (the batch's own are not counted; a
+    /// batch is small beside the limit).
+    fn room_for(&self, bytes: u64) -> Result<(), WriteError> {
+        if self.logged() || self.c.held.saturating_add(bytes) <= self.c.held_max {
+            return Ok(());
+        }
+        Err(StoreError::Backend(
+            format!(
+                "the in-memory store is full: its objects hold {} bytes of {} allowed",
+                self.c.held, self.c.held_max
+            )
+            .into(),
+        )
+        .into())
     }
 
     /// Logs and puts a version; returns the blobs of the one replaced.
@@ -1062,6 +1115,7 @@ impl Writing<'_> {
             )
             .into());
         }
+        self.room_for(part.inline.as_ref().map_or(0, |b| b.len() as u64))?;
         let mut part = part.clone();
         let (weight, at) = if self.logged() {
             let start = self.next_offset();
@@ -1617,16 +1671,16 @@ mod tests {
         {
             let o = Objects::open(dir.path(), &names).unwrap();
             write(&o, |w| {
-                w.put_version(&version("b", "k", "v1", "one"));
-                w.put_version(&version("b", "k", "v2", "two"));
-                w.put_version(&version("b", "gone", "null", "x"));
+                w.put_version(&version("b", "k", "v1", "one")).unwrap();
+                w.put_version(&version("b", "k", "v2", "two")).unwrap();
+                w.put_version(&version("b", "gone", "null", "x")).unwrap();
             });
             write(&o, |w| {
                 let mut changed = version("b", "k", "v1", "one");
                 changed.metadata = BTreeMap::from([("m".into(), "changed".into())]);
                 w.update_version(&changed).unwrap();
                 w.delete_version("b", "gone", "null").unwrap();
-                w.put_version(&in_blob("b", "blob", 7));
+                w.put_version(&in_blob("b", "blob", 7)).unwrap();
             });
         }
         let whole = log_len(dir.path());
@@ -1657,6 +1711,7 @@ mod tests {
         // Appends go on after the cut.
         write(&o, |w| {
             w.put_version(&version("b", "after", "null", "later"))
+                .unwrap()
         });
         drop(o);
         let o = Objects::open(dir.path(), &names).unwrap();
@@ -1665,17 +1720,18 @@ mod tests {
 
     #[test]
     fn a_failed_job_leaves_no_trace() {
-        let o = Objects::in_memory();
+        let o = Objects::in_memory(u64::MAX);
         let mut p = Pending::default();
         o.writing(&mut p, |w| {
-            w.put_version(&version("b", "kept", "null", "a"))
+            w.put_version(&version("b", "kept", "null", "a")).unwrap()
         });
         p.settle();
         let mark = p.mark();
         o.writing(&mut p, |w| {
-            w.put_version(&version("b", "kept", "null", "overwritten"));
-            w.put_version(&version("b", "undone", "null", "b"));
-            w.put_version(&in_blob("b", "blob", 3));
+            w.put_version(&version("b", "kept", "null", "overwritten"))
+                .unwrap();
+            w.put_version(&version("b", "undone", "null", "b")).unwrap();
+            w.put_version(&in_blob("b", "blob", 3)).unwrap();
         });
         p.rollback(mark);
         o.commit(&mut p).unwrap();
@@ -1693,11 +1749,12 @@ mod tests {
         for _ in 0..200 {
             write(&o, |w| {
                 w.put_version(&version("b", "hot", "null", "overwritten again"))
+                    .unwrap()
             });
         }
         write(&o, |w| {
-            w.put_version(&version("b", "v", "1", "first"));
-            w.put_version(&version("b", "v", "2", "second"));
+            w.put_version(&version("b", "v", "1", "first")).unwrap();
+            w.put_version(&version("b", "v", "2", "second")).unwrap();
             let mut u = version("b", "v", "1", "first");
             u.tags = vec![crate::model::Tag {
                 key: "t".into(),
@@ -1788,24 +1845,25 @@ mod tests {
     /// started and ended; the committed state alone shows none of it until the commit.
     #[test]
     fn listings_in_a_batch_see_its_changes() {
-        let o = Objects::in_memory();
+        let o = Objects::in_memory(u64::MAX);
         write(&o, |w| {
             for key in ["b", "d", "f"] {
-                w.put_version(&version("x", key, "null", "committed"));
+                w.put_version(&version("x", key, "null", "committed"))
+                    .unwrap();
             }
             w.create_upload(&upload("x", "b", "u1", 1)).unwrap();
             w.create_upload(&upload("x", "d", "u2", 2)).unwrap();
         });
         let mut p = Pending::default();
         o.writing(&mut p, |w| {
-            w.put_version(&version("x", "a", "null", "new"));
-            w.put_version(&version("x", "c", "null", "new"));
+            w.put_version(&version("x", "a", "null", "new")).unwrap();
+            w.put_version(&version("x", "c", "null", "new")).unwrap();
             w.delete_version("x", "b", "null").unwrap();
             let mut marker = version("x", "d", "m1", "");
             marker.delete_marker = true;
             marker.body.clear();
-            w.put_version(&marker);
-            w.put_version(&version("x", "g", "null", "new"));
+            w.put_version(&marker).unwrap();
+            w.put_version(&version("x", "g", "null", "new")).unwrap();
             w.abort_upload("x", "u1").unwrap();
             w.create_upload(&upload("x", "a", "u3", 3)).unwrap();
         });
@@ -1895,14 +1953,35 @@ mod tests {
         });
     }
 
+    /// In memory, bodies past the limit are refused with an error (the process is not left
+    /// to run out of memory); what is deleted or replaced makes room again.
+    #[test]
+    fn a_store_in_memory_refuses_bodies_past_its_limit() {
+        let o = Objects::in_memory(8);
+        write(&o, |w| w.put_version(&version("b", "k", "null", "12345"))).unwrap();
+        let full = write(&o, |w| w.put_version(&version("b", "k2", "null", "6789")));
+        let Err(WriteError::Store(e)) = full else {
+            panic!("not refused: {full:?}")
+        };
+        assert!(
+            format!("{:?}", e).contains("in-memory store is full"),
+            "{e:?}"
+        );
+        assert!(body(&o, "b", "k2", None).is_none());
+        // Replacing the first frees its bytes.
+        write(&o, |w| w.delete_version("b", "k", "null")).unwrap();
+        write(&o, |w| w.put_version(&version("b", "k2", "null", "6789"))).unwrap();
+        assert_eq!(body(&o, "b", "k2", None).unwrap(), "6789");
+    }
+
     #[test]
     fn objects_of_a_bucket_the_database_lacks_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         {
             let o = Objects::open(dir.path(), &buckets(&["a", "b"])).unwrap();
             write(&o, |w| {
-                w.put_version(&version("a", "k", "null", "kept"));
-                w.put_version(&in_blob("b", "k", 5));
+                w.put_version(&version("a", "k", "null", "kept")).unwrap();
+                w.put_version(&in_blob("b", "k", 5)).unwrap();
             });
         }
         let o = Objects::open(dir.path(), &buckets(&["a"])).unwrap();

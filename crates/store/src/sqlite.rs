@@ -293,7 +293,8 @@ impl SqliteStore {
         writer.file_control(Some("main"), rusqlite::FileControl::SizeLimit(&mut limit))?;
         configure(&writer)?;
         schema::migrate(&mut writer, None)?;
-        Self::with_writer(writer, Objects::in_memory(), uri, None, None)
+        let max = u64::try_from(memory_limit()).unwrap_or(u64::MAX);
+        Self::with_writer(writer, Objects::in_memory(max), uri, None, None)
     }
 
     fn with_writer(
@@ -731,8 +732,9 @@ pub(super) fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The most an in-memory database may hold: half the machine's memory (1 GiB where that
-/// is unknown), so that a full store answers errors instead of the process being killed.
+/// The most an in-memory store may hold (its database, and apart from it its objects'
+/// small bodies): half the machine's memory (1 GiB where that is unknown), so that a full
+/// store answers errors instead of the process being killed.
 fn memory_limit() -> i64 {
     const FALLBACK: i64 = 1 << 30;
     let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {

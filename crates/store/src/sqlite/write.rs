@@ -675,7 +675,7 @@ impl WriteTx for SqliteTx<'_> {
 
     fn put_object_version(&mut self, version: &ObjectVersion) -> Result<Vec<BlobId>, WriteError> {
         self.bucket_exists(&version.bucket)?;
-        Ok(self.objects.write(|w| w.put_version(version))?)
+        self.objects.write(|w| w.put_version(version))?
     }
 
     fn update_object_version(&mut self, version: &ObjectVersion) -> Result<(), WriteError> {
