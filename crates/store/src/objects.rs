@@ -548,8 +548,19 @@ impl Committed {
 
     /// Moves a batch's changes in.
     fn apply(&mut self, p: Pending) {
-        for (name, keys) in p.keys {
+        for (name, mut keys) in p.keys {
             let bucket = self.buckets.entry(name).or_default();
+            if bucket.keys.is_empty() {
+                // Nothing to replace (a new bucket; every bucket when the log is read
+                // back): the batch's map moves in whole.
+                keys.retain(|_, versions| !versions.is_empty());
+                for s in keys.values().flatten() {
+                    self.live = self.live.saturating_add(s.weight);
+                    self.held = self.held.saturating_add(s.held());
+                }
+                bucket.keys = keys;
+                continue;
+            }
             for (key, versions) in keys {
                 let added: u64 = versions.iter().map(|s| s.weight).sum();
                 let held: u64 = versions.iter().map(|s| s.held()).sum();
