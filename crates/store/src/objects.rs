@@ -1772,21 +1772,7 @@ mod tests {
                 value: "1".into(),
             }];
             w.update_version(&u).unwrap();
-            w.create_upload(&MultipartUpload {
-                upload_id: "up".into(),
-                bucket: "b".into(),
-                key: "big".into(),
-                initiated: time::OffsetDateTime::UNIX_EPOCH,
-                initiator: "me".into(),
-                owner: "123456789012".parse().unwrap(),
-                headers: ContentHeaders::default(),
-                metadata: BTreeMap::new(),
-                checksum_algorithm: None,
-                tags: Vec::new(),
-                storage_class: "STANDARD".into(),
-                acl: None,
-            })
-            .unwrap();
+            w.create_upload(&upload("b", "big", "up", 0)).unwrap();
             w.put_part(
                 "b",
                 "up",
