@@ -998,15 +998,16 @@ impl Writing<'_> {
 
     /// Logs and puts a version; returns the blobs of the one replaced.
     fn put_logged(&mut self, mut v: ObjectVersion) -> Vec<BlobId> {
+        let (weight, spans) = if self.logged() {
+            let start = self.next_offset();
+            let (weight, spans) = log::put_version(&mut self.p.records, &v);
+            let spans: Vec<(usize, u64)> =
+                spans.into_iter().map(|(i, at)| (i, start + at)).collect();
+            (weight, spans)
+        } else {
+            (0, Vec::new())
+        };
         let (bucket, key) = (std::mem::take(&mut v.bucket), std::mem::take(&mut v.key));
-        if !self.logged() {
-            return self.put_stored(&bucket, &key, Stored::new(v, &[], 0));
-        }
-        let start = self.next_offset();
-        v.bucket.clone_from(&bucket);
-        v.key.clone_from(&key);
-        let (weight, spans) = log::put_version(&mut self.p.records, &v);
-        let spans: Vec<(usize, u64)> = spans.into_iter().map(|(i, at)| (i, start + at)).collect();
         self.put_stored(&bucket, &key, Stored::new(v, &spans, weight))
     }
 
