@@ -1,8 +1,7 @@
 //! The object tables of databases before the object log (schema 4 and older), read once
 //! to move their objects into the log.
 
-use super::codec::{account_at, tags_at, time_at};
-use super::s3::conversion;
+use super::codec::{account_at, conversion, tags_at, time_at};
 use crate::error::StoreError;
 use crate::objects::Export;
 use crate::s3::{BlobId, ContentHeaders, MultipartUpload, ObjectVersion, Part, Segment};

@@ -3,20 +3,12 @@
 //! The trait impls in `read.rs` and `write.rs` delegate here.
 
 use super::SqliteTx;
-use super::codec::{account_at, constraint, millis, tags_at, tags_json, time_at};
+use super::codec::{account_at, constraint, conversion, millis, tags_at, tags_json, time_at};
 use crate::error::{Entity, StoreError, WriteError};
 use crate::objects;
 use crate::s3::{Bucket, ObjectOwnership, PublicAccessBlock, Versioning};
 use roleplay_types::AccountId;
-use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, Row, params};
-
-pub(super) fn conversion(
-    column: usize,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, Box::new(e))
-}
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
