@@ -113,13 +113,13 @@ impl From<roleplay_store::StoreError> for S3Error {
 
 /// The 64-hex canonical user id of an account, stable across restarts.
 pub fn canonical_id(account: &AccountId) -> String {
-    hex_of(&Sha256::digest(
+    hex::encode(Sha256::digest(
         format!("roleplay canonical user {account}").as_bytes(),
     ))
 }
 
 fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// `arn:aws:s3:::BUCKET`, the resource of bucket-level actions.

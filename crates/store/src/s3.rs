@@ -14,15 +14,29 @@ use time::OffsetDateTime;
 /// The version id S3 shows for the version written while versioning was off or suspended.
 pub const NULL_VERSION: &str = "null";
 
-/// The id of a stored body: 32 lowercase hex digits, random, never derived from a key.
+/// The id of a stored body: 32 lowercase hex digits, never derived from a key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BlobId(String);
 
 impl BlobId {
-    /// A new random id.
+    /// A new id: a count, then a half drawn at random once per process, so ids never repeat
+    /// across restarts and a write costs no system call for them.
     pub fn random() -> std::io::Result<Self> {
+        static PROCESS: std::sync::OnceLock<[u8; 8]> = std::sync::OnceLock::new();
+        static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let process = match PROCESS.get() {
+            Some(p) => p,
+            None => {
+                let mut drawn = [0u8; 8];
+                getrandom::fill(&mut drawn).map_err(std::io::Error::other)?;
+                PROCESS.get_or_init(|| drawn)
+            }
+        };
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        let (count, rest) = bytes.split_at_mut(8);
+        count.copy_from_slice(&n.to_be_bytes());
+        rest.copy_from_slice(process);
         Ok(Self(hex::encode(bytes)))
     }
 
@@ -464,6 +478,7 @@ mod tests {
     fn blob_ids_are_hex() {
         let id = BlobId::random().unwrap();
         assert_eq!(id.as_str().parse::<BlobId>().unwrap(), id);
+        assert_ne!(BlobId::random().unwrap(), id);
         assert!("../etc/passwd".parse::<BlobId>().is_err());
         assert!(
             "ABCDEF0123456789ABCDEF0123456789"

@@ -152,15 +152,14 @@ pub(crate) async fn receive_body(
         let _ = blobs.delete(&blob.id);
         Err(e)
     };
-    if let (Some(expected), Some(actual)) = (&expected_sha256, blob.sha256) {
-        let actual: String = actual.iter().map(|b| format!("{b:02x}")).collect();
-        if *expected != actual {
-            return fail(S3Error::new(
-                "XAmzContentSHA256Mismatch",
-                400,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ));
-        }
+    if let (Some(expected), Some(actual)) = (&expected_sha256, blob.sha256)
+        && *expected != hex::encode(actual)
+    {
+        return fail(S3Error::new(
+            "XAmzContentSHA256Mismatch",
+            400,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        ));
     }
     if let Some(md5) = header_str(parts, "content-md5") {
         let ok = base64::engine::general_purpose::STANDARD

@@ -175,7 +175,7 @@ fn whole_etag(
         }
         md5.update(buf.get(..n).unwrap_or_default());
     }
-    let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(md5.finalize());
     Ok(Some(WholeEtag {
         source_etag: source.etag,
         etag: format!("\"{hex}\""),
