@@ -660,3 +660,94 @@ fn the_log_is_copied_and_rewound_under_a_stream_of_writes() {
         assert_eq!(got.document, document(i), "{name}");
     }
 }
+
+/// Queued object writes, many to a batch: each reads every write queued before it (bodies
+/// too, in its own batch or committed), and each is visible once it is acknowledged and
+/// after a reopen.
+#[test]
+fn queued_object_writes_see_the_writes_before_them() {
+    use roleplay_store::testsuite::s3::{bucket, object};
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let owner = testsuite::account_id(200_000_000_005);
+    let (acks, acked) = mpsc::channel::<Result<(), WriteError>>();
+    let n = 600u64;
+    {
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        store
+            .write(|tx| {
+                tx.create_account(&testsuite::account(&owner))?;
+                tx.create_bucket(&bucket("flights", &owner))
+            })
+            .unwrap();
+        for i in 0..n {
+            let (acks, check) = (acks.clone(), Arc::clone(&store));
+            store.write_then(
+                move |tx| {
+                    let before = tx.get_object("flights", "counter", None)?;
+                    let seen = before.as_ref().map(|v| {
+                        let body = v.body.first().and_then(|s| s.inline.clone());
+                        (v.etag.clone(), body.map(|b| b.to_vec()))
+                    });
+                    let expected = (i > 0).then(|| {
+                        (
+                            format!("\"etag-{i}\""),
+                            Some((i - 1).to_le_bytes().to_vec()),
+                        )
+                    });
+                    if seen != expected {
+                        return Err(WriteError::from(StoreError::Backend(
+                            format!("write {i} read {seen:?}").into(),
+                        )));
+                    }
+                    let mut counter = object("flights", "counter", "null", i + 1, 8);
+                    if let Some(s) = counter.body.first_mut() {
+                        s.inline = Some(i.to_le_bytes().to_vec().into());
+                    }
+                    tx.put_object_version(&counter)?;
+                    tx.put_object_version(&object("flights", &format!("k{i:04}"), "null", 0, 0))?;
+                    Ok(())
+                },
+                move |outcome: Result<(), WriteError>| {
+                    if outcome.is_ok() {
+                        let key = format!("k{i:04}");
+                        let seen = check.read(|tx| tx.get_object("flights", &key, None));
+                        assert!(
+                            seen.unwrap().is_some(),
+                            "{key} acknowledged before it is visible"
+                        );
+                    }
+                    acks.send(outcome).unwrap();
+                },
+            );
+        }
+    }
+    drop(acks);
+    let outcomes: Vec<_> = acked.iter().collect();
+    assert_eq!(
+        outcomes.len(),
+        n as usize,
+        "every queued write is told once"
+    );
+    for o in &outcomes {
+        assert!(o.is_ok(), "{o:?}");
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let counter = store
+        .read(|tx| tx.get_object("flights", "counter", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(counter.etag, format!("\"etag-{n}\""));
+    let keys = store
+        .read(|tx| {
+            tx.list_objects(
+                "flights",
+                &roleplay_store::ObjectQuery {
+                    max_keys: 1000,
+                    ..roleplay_store::ObjectQuery::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(keys.entries.len(), n as usize + 1);
+}
