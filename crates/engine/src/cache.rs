@@ -232,7 +232,7 @@ mod tests {
         );
         v.delete_marker = false;
         v.body = vec![Segment {
-            blob: BlobId::random().unwrap(),
+            blob: BlobId::fresh().unwrap(),
             size: inline as u64,
             inline: Some(vec![0u8; inline].into()),
         }];

@@ -118,10 +118,6 @@ pub fn canonical_id(account: &AccountId) -> String {
     ))
 }
 
-fn hex_of(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
 /// `arn:aws:s3:::BUCKET`, the resource of bucket-level actions.
 pub(crate) fn bucket_arn(name: &str) -> String {
     roleplay_types::Arn::s3_bucket(name).to_string()
@@ -509,7 +505,7 @@ impl Engine {
         self.ids.fill(&mut ids);
         NewObject {
             writer: id.map(|id| id.account.clone()),
-            version_id: hex_of(&ids),
+            version_id: hex::encode(ids),
             now: info.now,
             name: name.to_owned(),
             key: key.to_owned(),
@@ -644,7 +640,7 @@ impl Engine {
                 }
                 Versioning::Enabled | Versioning::Suspended => {
                     let version_id = if bucket.versioning == Versioning::Enabled {
-                        hex_of(&ids)
+                        hex::encode(ids)
                     } else {
                         NULL_VERSION.to_owned()
                     };

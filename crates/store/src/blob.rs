@@ -265,7 +265,7 @@ impl BlobStore {
 
     /// Starts a new blob, computing MD5 and the `checksums` asked for while it is written.
     pub fn begin(&self, checksums: Checksums) -> io::Result<BlobWriter> {
-        let id = BlobId::random()?;
+        let id = BlobId::fresh()?;
         let sink = if self.inline_max > 0 {
             Sink::Inline {
                 buf: Vec::new(),

@@ -21,7 +21,7 @@ pub struct BlobId(String);
 impl BlobId {
     /// A new id: a count, then a half drawn at random once per process, so ids never repeat
     /// across restarts and a write costs no system call for them.
-    pub fn random() -> std::io::Result<Self> {
+    pub fn fresh() -> std::io::Result<Self> {
         static PROCESS: std::sync::OnceLock<[u8; 8]> = std::sync::OnceLock::new();
         static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let process = match PROCESS.get() {
@@ -476,9 +476,9 @@ mod tests {
 
     #[test]
     fn blob_ids_are_hex() {
-        let id = BlobId::random().unwrap();
+        let id = BlobId::fresh().unwrap();
         assert_eq!(id.as_str().parse::<BlobId>().unwrap(), id);
-        assert_ne!(BlobId::random().unwrap(), id);
+        assert_ne!(BlobId::fresh().unwrap(), id);
         assert!("../etc/passwd".parse::<BlobId>().is_err());
         assert!(
             "ABCDEF0123456789ABCDEF0123456789"

@@ -5,7 +5,7 @@
 //! across accounts both sides must allow. The copy shares the source's blobs.
 
 use super::object_arn;
-use super::{ObjectMeta, S3Error, hex_of};
+use super::{ObjectMeta, S3Error};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use roleplay_store::{
@@ -155,7 +155,7 @@ impl Engine {
                 bucket: name.to_owned(),
                 key: key.to_owned(),
                 version_id: match bucket.versioning {
-                    Versioning::Enabled => hex_of(&ids),
+                    Versioning::Enabled => hex::encode(ids),
                     _ => NULL_VERSION.to_owned(),
                 },
                 is_latest: true,

@@ -2,8 +2,8 @@
 //! `s3:DeleteObjectVersion` for a version), failures reported per key, all in one
 //! transaction.
 
+use super::S3Error;
 use super::object_arn;
-use super::{S3Error, hex_of};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
 use roleplay_store::{BlobId, NULL_VERSION, StoreExt, Versioning, WriteError, WriteTx};
@@ -61,7 +61,7 @@ impl Engine {
                 }
                 let fresh = random
                     .get(16 * i..16 * i + 16)
-                    .map(hex_of)
+                    .map(hex::encode)
                     .unwrap_or_default();
                 match delete_one(tx, &bucket, o, &fresh, &bucket.owner, info) {
                     Ok((outcome, blobs)) => {

@@ -5,7 +5,7 @@
 //! object), listing uploads `s3:ListBucketMultipartUploads` on the bucket. Part bodies are
 //! written to blobs by the caller before [`Engine::commit_part`].
 
-use super::{Grant, ObjectMeta, S3Error, hex_of};
+use super::{Grant, ObjectMeta, S3Error};
 use super::{bucket_arn, object_arn};
 use crate::identity::Identity;
 use crate::{Engine, RequestInfo};
@@ -48,7 +48,7 @@ pub fn multipart_etag<'a>(part_etags: impl IntoIterator<Item = &'a str>) -> Opti
         md5.update(bytes);
         n += 1;
     }
-    Some(format!("\"{}-{n}\"", hex_of(&md5.finalize())))
+    Some(format!("\"{}-{n}\"", hex::encode(md5.finalize())))
 }
 
 fn no_such_upload(upload_id: &str) -> S3Error {
@@ -258,7 +258,7 @@ impl Engine {
                 bucket: name.to_owned(),
                 key: key.to_owned(),
                 version_id: match bucket.versioning {
-                    Versioning::Enabled => hex_of(&ids),
+                    Versioning::Enabled => hex::encode(ids),
                     _ => NULL_VERSION.to_owned(),
                 },
                 is_latest: true,
