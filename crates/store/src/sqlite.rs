@@ -289,11 +289,12 @@ impl SqliteStore {
         );
         let mut writer = Connection::open_with_flags(&uri, uri_flags())?;
         // memdb stops a database at 1 GiB unless told otherwise.
-        let mut limit = memory_limit();
+        let budget = memory_limit();
+        let mut limit = budget;
         writer.file_control(Some("main"), rusqlite::FileControl::SizeLimit(&mut limit))?;
         configure(&writer)?;
         schema::migrate(&mut writer, None)?;
-        let max = u64::try_from(memory_limit()).unwrap_or(u64::MAX);
+        let max = u64::try_from(budget).unwrap_or(u64::MAX);
         Self::with_writer(writer, Objects::in_memory(max), uri, None, None)
     }
 
