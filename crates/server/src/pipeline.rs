@@ -95,8 +95,16 @@ pub(crate) async fn handle(
         return decisions(&state, is_get, &query).await;
     }
     if is_s3(&req) {
+        let close = continue_expected_without_body(&req);
         let (parts, body) = req.into_parts();
-        let (response, principal, operation) = s3::handle(&state, peer, parts, body, &rid).await;
+        let (mut response, principal, operation) =
+            s3::handle(&state, peer, parts, body, &rid).await;
+        if close {
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
         let status = response.status().as_u16();
         tracing::info!(
             request_id = %rid,
@@ -145,6 +153,24 @@ pub(crate) async fn handle(
 /// `GET /_roleplay/decisions?request_id=&principal=&action=&decision=&since=&until=&limit=&format=`:
 /// the decision log's records, as JSON (`{"decisions": [...]}`) or, with `format=text`, in
 /// plain words.
+/// A request that expects `100 Continue` but has no body. S3 answers `100 Continue` all the
+/// same; the HTTP layer sends the final response alone, as HTTP allows, and botocore then
+/// parses the next response on that connection with this one's status line, stalling
+/// until its read timeout (boto/botocore#3755). Closing the connection after the response
+/// resets the client's state, so an empty upload followed by another costs a reconnect,
+/// not a minute.
+fn continue_expected_without_body(req: &Request) -> bool {
+    let headers = req.headers();
+    let expects = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let empty = match headers.get(header::CONTENT_LENGTH) {
+        Some(len) => len.as_bytes() == b"0",
+        None => !headers.contains_key(header::TRANSFER_ENCODING),
+    };
+    expects && empty
+}
+
 async fn decisions(state: &Arc<AppState>, is_get: bool, query: &str) -> Response {
     let plain = |status: StatusCode, text: String| {
         (

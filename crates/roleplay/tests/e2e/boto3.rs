@@ -96,3 +96,8 @@ fn denial_texts_and_decision_log() {
 fn idle_connections_closed_by_the_server_do_not_fail_boto3() {
     run_scenario_with("idle_connections.py", &["--io-timeout", "1"]);
 }
+
+#[test]
+fn concurrent_uploads_each_answer_their_own_etag() {
+    run_scenario("etags.py");
+}

@@ -1,0 +1,107 @@
+"""ETags under concurrent uploads: boto3 clients on several threads put bodies of many sizes
+(empty, inline, past the 64 KiB the store keeps inline), some with Content-MD5, some with a
+SHA-256 checksum, into one bucket at once. Each PutObject answers the MD5 of its own body,
+and HeadObject, GetObject and ListObjectsV2 agree with it afterwards.
+
+First, on one connection, an empty upload and then others: botocore sends every upload with
+`Expect: 100-continue`, and a server that answers an empty one without `100 Continue` leaves
+botocore parsing the next response with a stale status line until its read timeout."""
+
+import base64
+import hashlib
+import threading
+import time
+
+import boto3
+import botocore.config
+
+from common import A_ROOT, check, endpoint, equal, run, s3
+
+THREADS = 12
+PER_THREAD = 20
+
+
+def body(n):
+    size = (n * 7919) % (80 * 1024) if n % 7 else 0
+    return bytes((i * 31 + n) % 256 for i in range(size % 4096)) * (size // 4096) + bytes(
+        (n + i) % 256 for i in range(size % 4096)
+    )
+
+
+def put(client, n, answers):
+    data = body(n)
+    args = dict(Bucket="etags", Key="k%04d" % n, Body=data)
+    if n % 3 == 1:
+        args["ContentMD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
+    elif n % 3 == 2:
+        args["ChecksumAlgorithm"] = "SHA256"
+    answers[n] = client.put_object(**args)["ETag"]
+
+
+def empty_then_more():
+    quick = boto3.client(
+        "s3",
+        endpoint_url=endpoint(),
+        region_name="us-east-1",
+        aws_access_key_id=A_ROOT[0],
+        aws_secret_access_key=A_ROOT[1],
+        config=botocore.config.Config(
+            retries={"total_max_attempts": 1},
+            s3={"addressing_style": "path"},
+            read_timeout=5,
+        ),
+    )
+    started = time.time()
+    for n, data in enumerate([b"", b"after empty", b"", b"", b"x" * 5000]):
+        etag = quick.put_object(Bucket="etags", Key="seq%d" % n, Body=data)["ETag"]
+        equal(etag, '"%s"' % hashlib.md5(data).hexdigest(), "upload %d of the sequence" % n)
+    equal(quick.get_object(Bucket="etags", Key="seq1")["Body"].read(), b"after empty", "seq1")
+    return round(time.time() - started, 3)
+
+
+def scenario():
+    s3(A_ROOT).create_bucket(Bucket="etags")
+    sequence_seconds = empty_then_more()
+    answers, failures = {}, []
+
+    def worker(t):
+        client = s3(A_ROOT)
+        try:
+            for n in range(t, THREADS * PER_THREAD, THREADS):
+                put(client, n, answers)
+        except Exception as e:  # reported below, with the thread's number
+            failures.append("thread %d: %r" % (t, e))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not failures, "uploads failed", *failures)
+    total = THREADS * PER_THREAD
+    want = {n: '"%s"' % hashlib.md5(body(n)).hexdigest() for n in range(total)}
+    for n in range(total):
+        equal(answers.get(n), want[n], "PutObject ETag of k%04d (%d bytes)" % (n, len(body(n))))
+    client = s3(A_ROOT)
+    listed = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket="etags"):
+        for o in page.get("Contents", []):
+            listed[o["Key"]] = (o["ETag"], o["Size"])
+    for n in range(total):
+        equal(listed.get("k%04d" % n), (want[n], len(body(n))), "listed k%04d" % n)
+    for n in range(0, total, 17):
+        equal(client.head_object(Bucket="etags", Key="k%04d" % n)["ETag"], want[n], "head k%04d" % n)
+        got = client.get_object(Bucket="etags", Key="k%04d" % n)
+        equal((got["ETag"], got["Body"].read()), (want[n], body(n)), "get k%04d" % n)
+    sizes = [len(body(n)) for n in range(total)]
+    return {
+        "sequence_seconds": sequence_seconds,
+        "objects": total,
+        "largest": max(sizes),
+        "past_inline": sum(s > 64 * 1024 for s in sizes),
+        "empty": sizes.count(0),
+    }
+
+
+if __name__ == "__main__":
+    run(scenario)
