@@ -394,7 +394,9 @@ impl Engine {
                             is_latest: true,
                             delete_marker: false,
                             size: blob.size,
-                            etag: blob.etag(),
+                            etag: blob.etag().ok_or_else(|| {
+                                ApiError::new(ErrorCode::InternalFailure, "a seed object's MD5")
+                            })?,
                             last_modified: now,
                             headers: roleplay_store::ContentHeaders {
                                 content_type: content_type.clone(),

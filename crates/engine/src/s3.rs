@@ -486,7 +486,8 @@ impl Engine {
     }
 
     /// An object version to commit: its body already durable in the blob store (or
-    /// inline in `body`), what the bucket decides left to the commit.
+    /// inline in `body`), what the bucket decides left to the commit. `etag` is `None` for
+    /// an inline body whose MD5 is left to the commit ([`roleplay_store::Checksums::defer_md5`]).
     #[allow(
         clippy::too_many_arguments,
         reason = "one value per S3 object attribute"
@@ -498,7 +499,7 @@ impl Engine {
         name: &str,
         key: &str,
         body: Segment,
-        etag: String,
+        etag: Option<String>,
         meta: ObjectMeta,
     ) -> NewObject {
         let mut ids = [0u8; 16];
@@ -517,14 +518,30 @@ impl Engine {
 
     /// Commits an object, queued on the store's writer: `done` gets the version and the
     /// blobs it replaced (to delete after) once the version is durable. Nothing waits
-    /// meanwhile, so many commits share one sync.
+    /// meanwhile, so many commits share one sync. An ETag still to compute is the MD5 of the
+    /// inline body, which the writer hashes beside those of the writes committed with it.
     pub fn commit_object_then(
         &self,
-        new: NewObject,
+        mut new: NewObject,
         done: impl FnOnce(Result<(ObjectVersion, Vec<BlobId>), S3Error>) + Send + 'static,
     ) {
-        self.store
-            .write_then(move |tx| put_new_object(tx, &new), done);
+        if new.etag.is_some() {
+            return self
+                .store
+                .write_then(move |tx| put_new_object(tx, &new), done);
+        }
+        let Some(body) = new.body.inline.clone() else {
+            // Only an inline body's MD5 is ever deferred.
+            return done(Err(S3Error::internal()));
+        };
+        self.store.write_then_md5(
+            body,
+            move |tx, md5| {
+                new.etag = Some(roleplay_store::etag_of(&md5));
+                put_new_object(tx, &new)
+            },
+            done,
+        );
     }
 
     /// `GetObject` / `HeadObject`: the version to serve. A missing key is `NoSuchKey` only
@@ -685,7 +702,8 @@ pub struct NewObject {
     name: String,
     key: String,
     body: Segment,
-    etag: String,
+    /// `None` until the commit computes it.
+    etag: Option<String>,
     meta: ObjectMeta,
 }
 
@@ -714,7 +732,7 @@ fn put_new_object(
         is_latest: true,
         delete_marker: false,
         size: new.body.size,
-        etag: new.etag.clone(),
+        etag: new.etag.clone().ok_or_else(S3Error::internal)?,
         last_modified: new.now,
         headers: meta.headers.clone(),
         metadata: meta.metadata.clone(),

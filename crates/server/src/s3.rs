@@ -1034,7 +1034,7 @@ async fn put_object(
     let body::Received {
         blob,
         checksums: stored,
-    } = body::receive_body(&blobs, parts, body, verified.as_ref(), MAX_PUT).await?;
+    } = body::receive_body(&blobs, parts, body, verified.as_ref(), MAX_PUT, true).await?;
     let discard = |blobs: &roleplay_store::BlobStore, blob: &CommittedBlob| {
         let _ = blobs.delete(&blob.id);
     };
@@ -1043,18 +1043,12 @@ async fn put_object(
         tags: object_tags,
         ..copy::request_meta(parts)
     };
+    // A small body's MD5 is left to the store's writer, which hashes the bodies it commits
+    // together side by side.
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
     let segment = blob.segment();
-    let new = engine.new_object(
-        id.as_ref(),
-        &info,
-        &bucket_s,
-        &key_s,
-        segment,
-        etag.clone(),
-        meta,
-    );
+    let new = engine.new_object(id.as_ref(), &info, &bucket_s, &key_s, segment, etag, meta);
     // Queued on the store's writer, which commits a burst of them together (with one sync
     // on disk). In memory too: committing here would hold a runtime thread while it waits
     // for the writer, and under concurrent PUTs the threads would take turns waiting.
@@ -1088,7 +1082,7 @@ async fn put_object(
     }
     let mut r = empty(StatusCode::OK, &rid);
     let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_str(&version.etag) {
         h.insert(header::ETAG, v);
     }
     if version.version_id != roleplay_store::NULL_VERSION

@@ -49,7 +49,8 @@ const SWEEP_BATCH: usize = 512;
 /// body of one 64 KiB chunk is read whole anyway.
 pub const INLINE_MAX: usize = 64 * 1024;
 
-/// Which checksums to compute while writing, besides MD5 (always computed, for the ETag).
+/// Which checksums to compute while writing, besides MD5 (computed for the ETag unless
+/// `defer_md5` leaves it to the commit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Checksums {
     /// SHA-256.
@@ -60,6 +61,10 @@ pub struct Checksums {
     pub crc32: bool,
     /// CRC32C (Castagnoli).
     pub crc32c: bool,
+    /// Leaves the MD5 of a body that stays inline to the caller ([`CommittedBlob::md5`] is
+    /// then `None`), who can hash a batch of them together ([`md5_many`]); a body that
+    /// outgrows inline is hashed as it is written.
+    pub defer_md5: bool,
 }
 
 impl Checksums {
@@ -69,6 +74,7 @@ impl Checksums {
         sha1: false,
         crc32: false,
         crc32c: false,
+        defer_md5: false,
     };
     /// Every checksum.
     pub const ALL: Self = Self {
@@ -76,6 +82,7 @@ impl Checksums {
         sha1: true,
         crc32: true,
         crc32c: true,
+        defer_md5: false,
     };
 }
 
@@ -86,8 +93,9 @@ pub struct CommittedBlob {
     pub id: BlobId,
     /// Its length in bytes.
     pub size: u64,
-    /// MD5 of the bytes.
-    pub md5: [u8; 16],
+    /// MD5 of the bytes; `None` for an inline body whose MD5 was deferred
+    /// ([`Checksums::defer_md5`]).
+    pub md5: Option<[u8; 16]>,
     /// SHA-256, if asked for.
     pub sha256: Option<[u8; 32]>,
     /// SHA-1, if asked for.
@@ -111,10 +119,15 @@ impl CommittedBlob {
         }
     }
 
-    /// The S3 ETag of a single-part upload: the quoted hex MD5.
-    pub fn etag(&self) -> String {
-        format!("\"{}\"", hex::encode(self.md5))
+    /// The S3 ETag of a single-part upload: the quoted hex MD5 (`None` while deferred).
+    pub fn etag(&self) -> Option<String> {
+        self.md5.map(|md5| etag_of(&md5))
     }
+}
+
+/// The ETag of a body with MD5 `md5`, as S3 quotes it.
+pub fn etag_of(md5: &[u8; 16]) -> String {
+    format!("\"{}\"", hex::encode(md5))
 }
 
 /// What [`BlobStore::sweep_orphans`] did.
@@ -266,7 +279,11 @@ impl BlobStore {
     /// Starts a new blob, computing MD5 and the `checksums` asked for while it is written.
     pub fn begin(&self, checksums: Checksums) -> io::Result<BlobWriter> {
         let id = BlobId::fresh()?;
-        let sink = if self.inline_max > 0 {
+        let inline = self.inline_max > 0;
+        // A deferred MD5 catches up when the body outgrows inline, which must come before
+        // the hashing moves to a thread of its own.
+        let may_defer = inline && self.inline_max as u64 <= HASH_THREAD_AFTER;
+        let sink = if inline {
             Sink::Inline {
                 buf: Vec::new(),
                 store: self.clone(),
@@ -278,7 +295,7 @@ impl BlobStore {
             id,
             sink: Some(sink),
             size: 0,
-            digests: Digests::Here(Box::new(Hashes::new(checksums))),
+            digests: Digests::Here(Box::new(Hashes::new(checksums, may_defer))),
         })
     }
 
@@ -512,7 +529,8 @@ fn append_chunks(chunks: &mut Vec<Vec<u8>>, mut bytes: &[u8]) {
 }
 
 struct Hashes {
-    md5: md5::Md5,
+    /// `None` while deferred ([`Checksums::defer_md5`]).
+    md5: Option<md5::Md5>,
     sha256: Option<sha2::Sha256>,
     sha1: Option<sha1::Sha1>,
     crc32: Option<crc32fast::Hasher>,
@@ -520,9 +538,10 @@ struct Hashes {
 }
 
 impl Hashes {
-    fn new(c: Checksums) -> Self {
+    /// `may_defer`: the body starts inline, so its MD5 may be deferred.
+    fn new(c: Checksums, may_defer: bool) -> Self {
         Self {
-            md5: md5::Md5::new(),
+            md5: (!(c.defer_md5 && may_defer)).then(md5::Md5::new),
             sha256: c.sha256.then(sha2::Sha256::new),
             sha1: c.sha1.then(sha1::Sha1::new),
             crc32: c.crc32.then(crc32fast::Hasher::new),
@@ -531,7 +550,9 @@ impl Hashes {
     }
 
     fn update(&mut self, bytes: &[u8]) {
-        self.md5.update(bytes);
+        if let Some(h) = &mut self.md5 {
+            h.update(bytes);
+        }
         if let Some(h) = &mut self.sha256 {
             h.update(bytes);
         }
@@ -597,6 +618,15 @@ impl<T: Send + 'static> PieceThread<T> {
 }
 
 impl Digests {
+    /// A deferred MD5 catches up on `held`, every byte so far, when the body outgrows inline.
+    fn undefer_md5(&mut self, held: &[u8]) {
+        if let Digests::Here(h) = self
+            && h.md5.is_none()
+        {
+            h.md5 = Some(md5::Md5::new_with_prefix(held));
+        }
+    }
+
     fn update(&mut self, bytes: Bytes, size_before: u64) -> io::Result<()> {
         if let Digests::Here(h) = self {
             if size_before + bytes.len() as u64 <= HASH_THREAD_AFTER {
@@ -958,6 +988,7 @@ impl BlobWriter {
             }
             // Outgrown: a blob of its own, starting with what was held.
             let held = std::mem::take(held);
+            self.digests.undefer_md5(&held);
             let mut sink = store.sink(&self.id)?;
             self.sink = None;
             match &mut sink {
@@ -1062,10 +1093,15 @@ impl BlobWriter {
             None => return Err(io::Error::other("blob writer already finished")),
         }
         let hashes = &mut hashes;
+        if hashes.md5.is_none() && inline.is_none() {
+            return Err(io::Error::other(
+                "a blob's MD5 was deferred but it is not inline",
+            ));
+        }
         Ok(CommittedBlob {
             id: self.id.clone(),
             size: self.size,
-            md5: hashes.md5.clone().finalize().into(),
+            md5: hashes.md5.take().map(|h| h.finalize().into()),
             sha256: hashes.sha256.take().map(|h| h.finalize().into()),
             sha1: hashes.sha1.take().map(|h| h.finalize().into()),
             crc32: hashes.crc32.take().map(crc32fast::Hasher::finalize),
@@ -1301,7 +1337,7 @@ mod tests {
                     (b.md5, b.sha256, b.crc32c),
                     (whole.md5, whole.sha256, whole.crc32c)
                 );
-                assert_eq!(b.md5, <[u8; 16]>::from(md5::Md5::digest(body)), "{size}");
+                assert_eq!(b.md5, Some(md5::Md5::digest(body).into()), "{size}");
                 assert_eq!(b.size, size as u64);
                 if size <= INLINE_MAX {
                     assert_eq!(b.inline.as_deref(), Some(body));
@@ -1327,11 +1363,51 @@ mod tests {
     }
 
     #[test]
+    fn a_deferred_md5_is_left_only_for_bodies_that_stay_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let defer = Checksums {
+            defer_md5: true,
+            ..Checksums::ALL
+        };
+        let data: Vec<u8> = (0..3 * INLINE_MAX).map(|i| (i % 251) as u8).collect();
+        for blobs in [
+            BlobStore::on_disk(dir.path()).unwrap(),
+            BlobStore::in_memory(),
+            BlobStore::in_memory().with_inline_max(0),
+        ] {
+            let inline = blobs.inline_max > 0;
+            for size in [0, 1, 4096, INLINE_MAX, INLINE_MAX + 1, 3 * INLINE_MAX] {
+                let body = &data[..size];
+                let want: [u8; 16] = md5::Md5::digest(body).into();
+                // Through both write paths, in pieces that cross the inline limit mid-write.
+                let mut by_slice = blobs.begin(defer).unwrap();
+                let mut by_bytes = blobs.begin(defer).unwrap();
+                for piece in body.chunks(10_000) {
+                    by_slice.write_all(piece).unwrap();
+                    by_bytes.write_bytes(Bytes::copy_from_slice(piece)).unwrap();
+                }
+                for b in [by_slice.commit().unwrap(), by_bytes.commit().unwrap()] {
+                    if inline && size <= INLINE_MAX {
+                        assert_eq!((b.md5, b.etag()), (None, None), "{size}");
+                        assert_eq!(b.inline.as_deref(), Some(body));
+                    } else {
+                        assert_eq!(b.md5, Some(want), "{size}");
+                    }
+                    // The other digests are never deferred.
+                    let sha: [u8; 32] = sha2::Sha256::digest(body).into();
+                    assert_eq!(b.sha256, Some(sha), "{size}");
+                    blobs.delete(&b.id).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
     fn digests_match_known_values() {
         for (blobs, _dir) in both() {
             let b = blobs.put(b"hello world", Checksums::ALL).unwrap();
             assert_eq!(b.size, 11);
-            assert_eq!(b.etag(), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
+            assert_eq!(b.etag().unwrap(), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
             assert_eq!(
                 hex::encode(b.sha256.unwrap()),
                 "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
@@ -1343,7 +1419,7 @@ mod tests {
             assert_eq!(b.crc32, Some(0x0d4a_1185));
             assert_eq!(b.crc32c, Some(0xc994_65aa));
             let none = blobs.put(b"", Checksums::NONE).unwrap();
-            assert_eq!(none.etag(), "\"d41d8cd98f00b204e9800998ecf8427e\"");
+            assert_eq!(none.etag().unwrap(), "\"d41d8cd98f00b204e9800998ecf8427e\"");
             assert_eq!((none.sha256, none.crc32), (None, None));
         }
     }
@@ -1436,7 +1512,7 @@ mod tests {
         }
         let b = w.commit().unwrap();
         assert_eq!(b.size, size as u64);
-        assert_eq!(b.md5, <[u8; 16]>::from(md5::Md5::digest(&data)));
+        assert_eq!(b.md5, Some(md5::Md5::digest(&data).into()));
         assert_eq!(
             b.sha256,
             Some(<[u8; 32]>::from(sha2::Sha256::digest(&data)))

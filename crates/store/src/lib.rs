@@ -43,6 +43,7 @@
 
 mod blob;
 mod error;
+mod md5x4;
 mod model;
 mod objects;
 mod s3;
@@ -53,9 +54,10 @@ mod transaction;
 
 pub use blob::{
     BLOB_DIR, BlobReader, BlobStore, BlobWriter, BodyReader, Checksums, CommittedBlob, SweepReport,
-    TMP_DIR,
+    TMP_DIR, etag_of,
 };
 pub use error::{Entity, StoreError, WriteError};
+pub use md5x4::md5_many;
 pub use model::{
     AccessKey, Account, AttachedPolicy, Group, InlinePolicy, KeyLastUsed, KeyOwner, KeyStatus,
     ManagedPolicy, OidcProvider, PolicyScope, PolicyVersion, PrincipalKind, PrincipalRef, Role,
@@ -70,6 +72,6 @@ pub use s3::{
 };
 pub use sqlite::{DB_FILE, LOCK_FILE, SqliteStore};
 pub use transaction::{
-    ListQuery, Page, PolicyFilter, PolicyListScope, ReadTx, Store, StoreExt, WriteDone, WriteJob,
-    WriteTx,
+    ListQuery, Md5Job, Page, PolicyFilter, PolicyListScope, ReadTx, Store, StoreExt, WriteDone,
+    WriteJob, WriteTx,
 };

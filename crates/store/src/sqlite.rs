@@ -28,7 +28,7 @@ mod write;
 use crate::error::StoreError;
 use crate::objects::{Objects, Pending, View, Writing};
 use crate::s3::ObjectVersion;
-use crate::transaction::{ReadTx, Store, WriteDone, WriteJob, WriteTx};
+use crate::transaction::{Md5Job, ReadTx, Store, WriteDone, WriteJob, WriteTx};
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::Action;
 use rusqlite::wal::CheckpointMode;
@@ -187,9 +187,16 @@ impl Checkpointer {
     }
 }
 
+/// A queued write.
+enum Queued {
+    Write(WriteJob),
+    /// A write given the MD5 of its body, hashed beside the others run with it.
+    Md5(bytes::Bytes, Md5Job),
+}
+
 #[derive(Default)]
 struct Jobs {
-    waiting: VecDeque<(WriteJob, WriteDone)>,
+    waiting: VecDeque<(Queued, WriteDone)>,
     /// Set when the store is dropped: the queue thread finishes what is queued and stops.
     closing: bool,
 }
@@ -358,6 +365,25 @@ impl SqliteStore {
         Ok(version?)
     }
 
+    /// Queues a write for the writer thread, starting it on first use.
+    fn enqueue(&self, queued: Queued, done: WriteDone) {
+        {
+            let mut thread = lock(&self.queue_thread);
+            if thread.is_none() {
+                let writer = Arc::clone(&self.writer);
+                match std::thread::Builder::new()
+                    .name("store-writer".into())
+                    .spawn(move || writer.serve_queue())
+                {
+                    Ok(handle) => *thread = Some(handle),
+                    Err(e) => return done(Err(StoreError::Backend(Box::new(e)))),
+                }
+            }
+        }
+        lock(&self.writer.jobs).waiting.push_back((queued, done));
+        self.writer.jobs_ready.notify_one();
+    }
+
     fn read_on(
         conn: &Connection,
         objects: &Objects,
@@ -447,34 +473,66 @@ impl Writer {
     /// commits at the end unless a blocked writer is next.
     fn run_queued(&self, state: &mut WriterState) {
         loop {
-            let Some((job, done)) = lock(&self.jobs).waiting.pop_front() else {
+            let taken: Vec<(Queued, WriteDone)> = {
+                let mut jobs = lock(&self.jobs);
+                let n = jobs.waiting.len().min(MAX_BATCH);
+                jobs.waiting.drain(..n).collect()
+            };
+            if taken.is_empty() {
                 break;
-            };
-            let batch = match self.batch(state) {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tell(done, Err(e));
-                    continue;
-                }
-            };
-            let mut job = Some(job);
-            let run = self.apply(state, &batch, &mut |tx| match job.take() {
-                Some(job) => job(tx),
-                None => Err(StoreError::Aborted),
-            });
-            match run {
-                Ok(Ok(())) => lock(&batch.queued).push(done),
-                Ok(Err(e)) => tell(done, Err(e)),
-                Err(_) => tell(
-                    done,
-                    Err(StoreError::Backend("a queued write panicked".into())),
-                ),
             }
-            if batch.members.load(Ordering::Relaxed) >= MAX_BATCH {
-                self.finish_batch(state);
+            let bodies: Vec<&[u8]> = taken
+                .iter()
+                .filter_map(|(queued, _)| match queued {
+                    Queued::Md5(body, _) => Some(body.as_ref()),
+                    Queued::Write(_) => None,
+                })
+                .collect();
+            let mut digests = crate::md5_many(&bodies).into_iter();
+            for (queued, done) in taken {
+                let digest = match &queued {
+                    Queued::Md5(..) => digests.next(),
+                    Queued::Write(_) => None,
+                };
+                self.run_one(state, queued, digest, done);
             }
         }
         if self.queued.load(Ordering::Relaxed) == 0 {
+            self.finish_batch(state);
+        }
+    }
+
+    /// Runs one queued write (given its body's MD5, if it asked for one) into the open
+    /// batch, committing every [`MAX_BATCH`] writes.
+    fn run_one(
+        &self,
+        state: &mut WriterState,
+        queued: Queued,
+        digest: Option<[u8; 16]>,
+        done: WriteDone,
+    ) {
+        let batch = match self.batch(state) {
+            Ok(batch) => batch,
+            Err(e) => {
+                tell(done, Err(e));
+                return;
+            }
+        };
+        let mut queued = Some(queued);
+        let run = self.apply(state, &batch, &mut |tx| match (queued.take(), digest) {
+            (Some(Queued::Write(job)), _) => job(tx),
+            (Some(Queued::Md5(_, job)), Some(md5)) => job(tx, md5),
+            _ => Err(StoreError::Aborted),
+        });
+        match run {
+            Ok(Ok(())) => lock(&batch.queued).push(done),
+            Ok(Err(e)) => tell(done, Err(e)),
+            Err(_) => tell(
+                done,
+                Err(StoreError::Backend("a queued write panicked".into())),
+            ),
+        }
+        if batch.members.load(Ordering::Relaxed) >= MAX_BATCH {
             self.finish_batch(state);
         }
     }
@@ -660,21 +718,11 @@ impl Store for SqliteStore {
     }
 
     fn write_queued(&self, job: WriteJob, done: WriteDone) {
-        {
-            let mut thread = lock(&self.queue_thread);
-            if thread.is_none() {
-                let writer = Arc::clone(&self.writer);
-                match std::thread::Builder::new()
-                    .name("store-writer".into())
-                    .spawn(move || writer.serve_queue())
-                {
-                    Ok(handle) => *thread = Some(handle),
-                    Err(e) => return done(Err(StoreError::Backend(Box::new(e)))),
-                }
-            }
-        }
-        lock(&self.writer.jobs).waiting.push_back((job, done));
-        self.writer.jobs_ready.notify_one();
+        self.enqueue(Queued::Write(job), done);
+    }
+
+    fn write_queued_md5(&self, body: bytes::Bytes, job: Md5Job, done: WriteDone) {
+        self.enqueue(Queued::Md5(body, job), done);
     }
 
     fn iam_generation(&self) -> u64 {

@@ -65,12 +65,15 @@ fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
 }
 
 /// Streams `body` into a new blob and verifies it; on any failure the blob is gone.
+/// `defer_md5`: the MD5 of a small body is left to the caller (unless `Content-MD5` asks
+/// for it to be checked here).
 pub(crate) async fn receive_body(
     blobs: &BlobStore,
     parts: &Parts,
     body: Body,
     verified: Option<&Verified>,
     max: u64,
+    defer_md5: bool,
 ) -> Result<Received, S3Error> {
     let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > max) {
@@ -102,6 +105,7 @@ pub(crate) async fn receive_body(
         sha1: wanted("sha1"),
         crc32: wanted("crc32"),
         crc32c: wanted("crc32c"),
+        defer_md5: defer_md5 && header_str(parts, "content-md5").is_none(),
     };
     let mut writer = blobs.begin(checksums).map_err(|_| internal())?;
 
@@ -165,7 +169,7 @@ pub(crate) async fn receive_body(
         let ok = base64::engine::general_purpose::STANDARD
             .decode(md5.trim())
             .ok()
-            .is_some_and(|d| d == blob.md5);
+            .is_some_and(|d| blob.md5.is_some_and(|md5| d == md5));
         if !ok {
             return fail(S3Error::new(
                 "BadDigest",
@@ -211,7 +215,7 @@ pub(crate) async fn receive_small(
     verified: Option<&Verified>,
     max: u64,
 ) -> Result<Vec<u8>, S3Error> {
-    let received = receive_body(blobs, parts, body, verified, max)
+    let received = receive_body(blobs, parts, body, verified, max, true)
         .await
         .map_err(|e| {
             if e.code == "EntityTooLarge" {

@@ -230,8 +230,15 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
     let algorithm = upload.checksum_algorithm.clone();
     let (blob, checksums) = match &source_version {
         None => {
-            let received =
-                receive_body(&blobs, req.parts, req.body, req.verified.as_ref(), MAX_PUT).await?;
+            let received = receive_body(
+                &blobs,
+                req.parts,
+                req.body,
+                req.verified.as_ref(),
+                MAX_PUT,
+                false,
+            )
+            .await?;
             (received.blob, received.checksums)
         }
         Some(src) => {
@@ -275,7 +282,7 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
     let part = Part {
         number,
         size: blob.size,
-        etag: blob.etag(),
+        etag: blob.etag().ok_or_else(super::internal)?,
         checksum: part_checksum,
         blob: blob.id.clone(),
         inline: blob.inline.clone(),

@@ -113,7 +113,7 @@ fn object_writer_child() {
             let blob = writer.commit().unwrap();
             let mut v = version(&key, seq);
             v.size = blob.size;
-            v.etag = blob.etag();
+            v.etag = blob.etag().unwrap();
             v.body = vec![blob.segment()];
             store.write(|tx| tx.put_object_version(&v)).unwrap()
         };
@@ -157,7 +157,7 @@ fn write_multipart(
         let part = Part {
             number,
             size: blob.size,
-            etag: blob.etag(),
+            etag: blob.etag().unwrap(),
             checksum: None,
             blob: blob.id,
             inline: blob.inline,

@@ -751,3 +751,112 @@ fn queued_object_writes_see_the_writes_before_them() {
         .unwrap();
     assert_eq!(keys.entries.len(), n as usize + 1);
 }
+
+/// Writes queued with a body to hash, from several threads and between plain writes: each
+/// is handed its own body's MD5 (the writer hashes the bodies of a run of writes side by
+/// side, lengths mixed), and what it stored is there after a reopen. A store that runs
+/// queued writes where they are queued (the trait's default) hands the same digests.
+#[test]
+fn queued_writes_get_the_md5_of_their_own_body() {
+    use md5::Digest as _;
+    use roleplay_store::testsuite::s3::{bucket, object};
+    use std::sync::mpsc;
+
+    /// Only what a store must have: queued writes take the trait's defaults.
+    struct Plain(SqliteStore);
+    impl Store for Plain {
+        fn read_tx(
+            &self,
+            f: &mut dyn FnMut(&dyn roleplay_store::ReadTx) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            self.0.read_tx(f)
+        }
+        fn write_tx(
+            &self,
+            f: &mut dyn FnMut(&mut dyn roleplay_store::WriteTx) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            self.0.write_tx(f)
+        }
+        fn iam_generation(&self) -> u64 {
+            self.0.iam_generation()
+        }
+    }
+
+    fn body(i: usize) -> Vec<u8> {
+        // 0 to 9,000 bytes: one or two padding blocks, lanes of different lengths.
+        let len = (i * 7919) % 9001;
+        (0..len).map(|j| (j ^ (i * 31)) as u8).collect()
+    }
+
+    fn run(store: Arc<dyn Store + Send + Sync>, n: usize) {
+        let owner = testsuite::account_id(200_000_000_006);
+        store
+            .write(|tx| {
+                tx.create_account(&testsuite::account(&owner))?;
+                tx.create_bucket(&bucket("hashed", &owner))
+            })
+            .unwrap();
+        let (acks, acked) = mpsc::channel::<(usize, Result<String, WriteError>)>();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let (store, acks) = (Arc::clone(&store), acks.clone());
+                s.spawn(move || {
+                    for i in (t..n).step_by(4) {
+                        let acks = acks.clone();
+                        if i % 5 == 0 {
+                            // A plain write among them.
+                            store.write_then(
+                                move |tx| {
+                                    tx.put_object_version(&object(
+                                        "hashed",
+                                        &format!("k{i:04}"),
+                                        "null",
+                                        0,
+                                        0,
+                                    ))?;
+                                    Ok(String::new())
+                                },
+                                move |out| acks.send((i, out)).unwrap(),
+                            );
+                            continue;
+                        }
+                        store.write_then_md5(
+                            body(i).into(),
+                            move |tx, md5| {
+                                let mut v = object("hashed", &format!("k{i:04}"), "null", 0, 0);
+                                v.etag = hex::encode(md5);
+                                tx.put_object_version(&v)?;
+                                Ok(v.etag)
+                            },
+                            move |out| acks.send((i, out)).unwrap(),
+                        );
+                    }
+                });
+            }
+        });
+        drop(acks);
+        let mut told: Vec<_> = acked.iter().collect();
+        told.sort_by_key(|(i, _)| *i);
+        assert_eq!(told.len(), n, "every queued write is told once");
+        for (i, out) in told {
+            let want = if i % 5 == 0 {
+                String::new()
+            } else {
+                hex::encode(md5::Md5::digest(body(i)))
+            };
+            assert_eq!(out.unwrap(), want, "write {i}");
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    run(Arc::new(SqliteStore::open(dir.path()).unwrap()), 700);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    for i in (1..700).filter(|i| i % 5 != 0) {
+        let v = store
+            .read(|tx| tx.get_object("hashed", &format!("k{i:04}"), None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(v.etag, hex::encode(md5::Md5::digest(body(i))), "k{i:04}");
+    }
+    run(Arc::new(Plain(SqliteStore::open_in_memory().unwrap())), 60);
+}
