@@ -343,3 +343,67 @@ fn anonymous_get(url: &str) -> u16 {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
+
+/// `aws s3 sync` of a tree with empty files among others, up through the role and back:
+/// every upload goes out with `Expect: 100-continue`, and the empty ones must not leave the
+/// pooled connection stalled for the next request. One connection, one attempt and a 5 s
+/// read timeout make such a stall fail the sync instead of costing a retry.
+#[test]
+fn sync_of_a_tree_with_empty_files_goes_up_and_back() {
+    let server = Server::start(&built_in());
+    let mut sb = Sandbox::new(&server);
+    sb.keys("account-a", ALICE.0, ALICE.1);
+    sb.role(
+        "accountb",
+        "arn:aws:iam::345345345345:role/accounta",
+        "account-a",
+        "max_attempts = 1\ns3 =\n  max_concurrent_requests = 1",
+    );
+    let src = sb.home.path().join("tree");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    for i in 0..12 {
+        std::fs::write(src.join(format!("empty{i}")), b"").unwrap();
+        std::fs::write(src.join(format!("note{i}.txt")), format!("note {i}\n")).unwrap();
+    }
+    // Past the CLI's 8 MiB multipart threshold: parts follow empty uploads too.
+    let big: Vec<u8> = (0..9_500_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    std::fs::write(src.join("sub").join("big.bin"), &big).unwrap();
+    std::fs::write(src.join("sub").join("empty"), b"").unwrap();
+    let up = sb.aws(&[
+        "s3",
+        "sync",
+        src.to_str().unwrap(),
+        "s3://account-b-data/tree/",
+        "--profile",
+        "accountb",
+        "--only-show-errors",
+        "--cli-read-timeout",
+        "5",
+    ]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let back = sb.home.path().join("back");
+    let down = sb.aws(&[
+        "s3",
+        "sync",
+        "s3://account-b-data/tree/",
+        back.to_str().unwrap(),
+        "--profile",
+        "accountb",
+        "--only-show-errors",
+        "--cli-read-timeout",
+        "5",
+    ]);
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    for i in 0..12 {
+        assert_eq!(std::fs::read(back.join(format!("empty{i}"))).unwrap(), b"");
+        assert_eq!(
+            std::fs::read_to_string(back.join(format!("note{i}.txt"))).unwrap(),
+            format!("note {i}\n")
+        );
+    }
+    assert_eq!(
+        std::fs::read(back.join("sub").join("big.bin")).unwrap(),
+        big
+    );
+    assert_eq!(std::fs::read(back.join("sub").join("empty")).unwrap(), b"");
+}
