@@ -301,7 +301,8 @@ fn is_s3(req: &Request) -> bool {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        return scope_is_s3(auth);
+        // `AWS key:signature` is S3's Signature Version 2, which S3 refuses by name.
+        return scope_is_s3(auth) || auth.starts_with("AWS ");
     }
     let query = req.uri().query().unwrap_or("");
     if query.contains("X-Amz-Credential=") {

@@ -37,7 +37,14 @@ pub enum SigV4Error {
     /// Both header and query authentication are present.
     #[error("both an authorization header and query authentication are present")]
     MultipleAuthMechanisms,
-    /// An algorithm other than `AWS4-HMAC-SHA256` (SigV2, SigV4a, ...).
+    /// Signature Version 2: an `Authorization: AWS key:signature` header, or
+    /// `AWSAccessKeyId` and `Signature` query parameters (an S3 presigned URL of old).
+    #[error("Signature Version 2 is not supported")]
+    SignatureV2 {
+        /// Where it was found.
+        location: AuthLocation,
+    },
+    /// An algorithm other than `AWS4-HMAC-SHA256` (SigV4a, ...).
     #[error("unsupported authorization algorithm `{algorithm}`")]
     UnsupportedAlgorithm {
         /// The algorithm as given.
@@ -158,7 +165,16 @@ impl SigV4Error {
         use AuthLocation as L;
         use Dialect::{Query, S3};
         match (self, dialect) {
-            (Self::MissingAuthentication, Query) => "MissingAuthenticationToken",
+            (Self::MissingAuthentication, Query)
+            | (Self::SignatureV2 { location: L::Query }, Query) => "MissingAuthenticationToken",
+            // S3 has refused SigV2 for every bucket created since June 2020.
+            (Self::SignatureV2 { .. }, S3) => "InvalidRequest",
+            (
+                Self::SignatureV2 {
+                    location: L::Header,
+                },
+                Query,
+            ) => "IncompleteSignature",
             (Self::MissingAuthentication, S3) => "AccessDenied",
             (Self::MultipleAuthMechanisms | Self::UnsupportedAlgorithm { .. }, S3) => {
                 "InvalidArgument"
@@ -220,7 +236,22 @@ impl SigV4Error {
     pub fn message(&self, dialect: Dialect) -> String {
         use Dialect::{Query, S3};
         match (self, dialect) {
-            (Self::MissingAuthentication, Query) => "Request is missing Authentication Token".into(),
+            (Self::MissingAuthentication, Query)
+            | (
+                Self::SignatureV2 {
+                    location: AuthLocation::Query,
+                },
+                Query,
+            ) => "Request is missing Authentication Token".into(),
+            (Self::SignatureV2 { .. }, S3) => {
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.".into()
+            }
+            (
+                Self::SignatureV2 {
+                    location: AuthLocation::Header,
+                },
+                Query,
+            ) => "Unsupported AWS 'algorithm': 'AWS'.".into(),
             (Self::MissingAuthentication, S3) => "Access Denied".into(),
             (Self::MultipleAuthMechanisms, _) => "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified".into(),
             (Self::UnsupportedAlgorithm { .. }, S3) => "Unsupported Authorization Type".into(),

@@ -293,6 +293,14 @@ pub fn parse(view: &RequestView<'_>, settings: &SigningSettings) -> Result<Claim
         (Some(_), Some(_)) => Err(SigV4Error::MultipleAuthMechanisms),
         (Some(h), None) => parse_header(view, &headers, h, settings),
         (None, Some(a)) => parse_query(view, &headers, &a, settings),
+        (None, None)
+            if view.query_param("AWSAccessKeyId").is_some()
+                && view.query_param("Signature").is_some() =>
+        {
+            Err(SigV4Error::SignatureV2 {
+                location: AuthLocation::Query,
+            })
+        }
         (None, None) => Err(SigV4Error::MissingAuthentication),
     }
 }
@@ -339,6 +347,11 @@ fn parse_header(
 ) -> Result<Claims, SigV4Error> {
     let header = header.trim();
     let (algorithm, rest) = split_once(header, b' ').unwrap_or((header, ""));
+    if algorithm == "AWS" {
+        return Err(SigV4Error::SignatureV2 {
+            location: AuthLocation::Header,
+        });
+    }
     if algorithm != crate::ALGORITHM {
         return Err(SigV4Error::UnsupportedAlgorithm {
             algorithm: algorithm.to_owned(),

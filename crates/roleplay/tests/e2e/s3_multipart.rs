@@ -543,7 +543,19 @@ fn presigned_urls_work_with_plain_http_clients() {
         "b",
     ]));
     // The CLI v1 presigns with SigV2 unless told otherwise, and S3 refuses SigV2 for buckets
-    // created after June 2020; AWS's documented remedy is this setting.
+    // created after June 2020, by name; AWS's documented remedy is this setting.
+    let v2 = sb.aws(&["s3", "presign", "s3://pre-b/p.txt", "--profile", "b"]);
+    ok(&v2);
+    assert!(v2.stdout.contains("AWSAccessKeyId="), "{}", v2.stdout);
+    let refused = python(
+        "import sys, urllib.request, urllib.error\ntry:\n    urllib.request.urlopen(sys.argv[1]); print(200)\nexcept urllib.error.HTTPError as e:\n    print(e.code, e.read().decode())",
+        &[v2.stdout.trim()],
+    );
+    assert!(refused.starts_with("400 "), "{refused}");
+    assert!(
+        refused.contains("<Code>InvalidRequest</Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.</Message>"),
+        "{refused}"
+    );
     ok(&sb.aws(&["configure", "set", "profile.b.s3.signature_version", "s3v4"]));
     let url = sb.aws(&[
         "s3",
@@ -595,6 +607,25 @@ print(urllib.request.urlopen(req).status)
     ]);
     ok(&cat);
     assert_eq!(cat.stdout, "put by url\n");
+
+    // SigV2 in the Authorization header (botocore's `s3` signer) is refused the same way.
+    let out = python(
+        r#"
+import sys, boto3, botocore.exceptions
+from botocore.config import Config
+endpoint, key, secret = sys.argv[1:4]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id=key, aws_secret_access_key=secret,
+                  config=Config(signature_version="s3", retries={"total_max_attempts": 1}))
+try:
+    s3.get_object(Bucket="pre-b", Key="p.txt")
+    print("allowed")
+except botocore.exceptions.ClientError as e:
+    print(e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"])
+"#,
+        &[&server.endpoint(), B_ROOT.0, B_ROOT.1],
+    );
+    assert_eq!(out.trim(), "400 InvalidRequest");
 }
 
 #[test]
