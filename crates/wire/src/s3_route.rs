@@ -291,6 +291,14 @@ pub fn route(
         (true, true, "POST") if q("uploadId") => CompleteMultipartUpload,
         (true, true, "DELETE") if q("uploadId") => AbortMultipartUpload,
         (true, true, "GET") if q("uploadId") => ListParts,
+        // An object subresource roleplay does not serve names another operation: answering
+        // it as the plain one would overwrite an object with a retention document, or
+        // serve a body to a client expecting attributes.
+        (true, true, m) if query.iter().any(|(k, _)| is_object_subresource(k)) => {
+            return Err(RouteError::NotImplemented {
+                method: m.to_owned(),
+            });
+        }
         (true, true, "PUT") if copy_source => CopyObject,
         (true, true, "PUT") => PutObject,
         (true, true, "GET") => GetObject,
@@ -306,6 +314,27 @@ pub fn route(
 }
 
 /// Parameters of a plain (v1) listing and the response overrides of GETs.
+/// Object subresources of S3 operations (botocore's S3 model) other than the plain object
+/// operations' own parameters (`versionId`, `partNumber`, `response-*`, `x-id`); S3 ignores
+/// other unknown query parameters, and so does roleplay.
+fn is_object_subresource(name: &str) -> bool {
+    matches!(
+        name,
+        "acl"
+            | "attributes"
+            | "legal-hold"
+            | "retention"
+            | "tagging"
+            | "torrent"
+            | "restore"
+            | "select"
+            | "select-type"
+            | "renameObject"
+            | "uploads"
+            | "uploadId"
+    )
+}
+
 fn is_list_param(name: &str) -> bool {
     matches!(
         name,
@@ -389,5 +418,72 @@ mod tests {
         );
         assert_eq!(r("GET", None, "/b/a+b", &[]).key.as_deref(), Some("a+b"));
         assert!(route("PATCH", None, "/b/k", &[], false).is_err());
+    }
+
+    #[test]
+    fn unserved_object_subresources_are_not_the_plain_operations() {
+        let not_implemented = |method: &str, query: &[(&str, &str)], copy: bool| {
+            let q: Vec<(String, String)> = query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            matches!(
+                route(method, None, "/b/k", &q, copy),
+                Err(RouteError::NotImplemented { .. })
+            )
+        };
+        for (method, sub) in [
+            ("GET", "attributes"),
+            ("GET", "retention"),
+            ("GET", "legal-hold"),
+            ("GET", "torrent"),
+            ("HEAD", "retention"),
+            ("PUT", "retention"),
+            ("PUT", "legal-hold"),
+            ("PUT", "renameObject"),
+            ("POST", "restore"),
+            ("POST", "select"),
+            ("DELETE", "retention"),
+        ] {
+            assert!(
+                not_implemented(method, &[(sub, "")], false),
+                "{method} ?{sub}"
+            );
+            assert!(
+                not_implemented(method, &[("versionId", "v"), (sub, "")], false),
+                "{method} ?versionId&{sub}"
+            );
+        }
+        assert!(not_implemented("PUT", &[("retention", "")], true));
+        // The plain operations' own parameters, and parameters S3 ignores.
+        for (method, query, op) in [
+            ("GET", vec![("versionId", "v")], S3Op::GetObject),
+            ("GET", vec![("partNumber", "1")], S3Op::GetObject),
+            (
+                "GET",
+                vec![("response-content-type", "a/b")],
+                S3Op::GetObject,
+            ),
+            ("GET", vec![("x-id", "GetObject")], S3Op::GetObject),
+            ("GET", vec![("cache-buster", "7")], S3Op::GetObject),
+            ("HEAD", vec![("versionId", "v")], S3Op::HeadObject),
+            ("PUT", vec![("x-id", "PutObject")], S3Op::PutObject),
+            ("DELETE", vec![("versionId", "v")], S3Op::DeleteObject),
+        ] {
+            assert_eq!(r(method, None, "/b/k", &query).op, op, "{method} {query:?}");
+        }
+        // Subresources served keep their operations.
+        assert_eq!(
+            r("GET", None, "/b/k", &[("tagging", "")]).op,
+            S3Op::GetObjectTagging
+        );
+        assert_eq!(
+            r("PUT", None, "/b/k", &[("acl", "")]).op,
+            S3Op::PutObjectAcl
+        );
+        assert_eq!(
+            r("GET", None, "/b/k", &[("uploadId", "u")]).op,
+            S3Op::ListParts
+        );
     }
 }

@@ -16,6 +16,26 @@ fn bad_input_gets_s3_errors_and_the_server_keeps_serving() {
         port,
         &Raw::new("PUT", "/bad-input/ten.txt").body(b"0123456789"),
     );
+    // Object subresources roleplay does not serve are refused, never taken for the plain
+    // operation: a retention document must not replace the object's bytes.
+    expect(
+        port,
+        &Raw::new("PUT", "/bad-input/ten.txt")
+            .query("retention")
+            .body(b"<Retention><Mode>GOVERNANCE</Mode></Retention>"),
+        501,
+        "NotImplemented",
+    );
+    expect(
+        port,
+        &Raw::new("GET", "/bad-input/ten.txt").query("attributes"),
+        501,
+        "NotImplemented",
+    );
+    assert_eq!(
+        expect_ok(port, &Raw::new("GET", "/bad-input/ten.txt")),
+        "0123456789"
+    );
 
     // A connection that declares a body longer than it sends, and stalls: the others are served
     // meanwhile.

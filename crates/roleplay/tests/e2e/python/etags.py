@@ -1,7 +1,8 @@
 """ETags under concurrent uploads: boto3 clients on several threads put bodies of many sizes
 (empty, inline, past the 64 KiB the store keeps inline), some with Content-MD5, some with a
 SHA-256 checksum, into one bucket at once. Each PutObject answers the MD5 of its own body,
-and HeadObject, GetObject and ListObjectsV2 agree with it afterwards.
+and HeadObject, GetObject and ListObjectsV2 agree with it afterwards. Object subresources
+roleplay does not serve are refused without touching the object.
 
 First, on one connection, an empty upload and then others: botocore sends every upload with
 `Expect: 100-continue`, and a server that answers an empty one without `100 Continue` leaves
@@ -15,7 +16,7 @@ import time
 import boto3
 import botocore.config
 
-from common import A_ROOT, check, endpoint, equal, run, s3
+from common import A_ROOT, check, endpoint, equal, error, run, s3
 
 THREADS = 12
 PER_THREAD = 20
@@ -93,6 +94,13 @@ def scenario():
         equal(client.head_object(Bucket="etags", Key="k%04d" % n)["ETag"], want[n], "head k%04d" % n)
         got = client.get_object(Bucket="etags", Key="k%04d" % n)
         equal((got["ETag"], got["Body"].read()), (want[n], body(n)), "get k%04d" % n)
+    # Operations on object subresources roleplay does not serve are refused, and leave the
+    # object as it was (a retention document once replaced its bytes).
+    error("NotImplemented", client.put_object_retention, Bucket="etags", Key="k0001",
+          Retention={"Mode": "GOVERNANCE", "RetainUntilDate": "2030-01-01T00:00:00Z"})
+    error("NotImplemented", client.get_object_attributes, Bucket="etags", Key="k0001",
+          ObjectAttributes=["ETag"])
+    equal(client.get_object(Bucket="etags", Key="k0001")["Body"].read(), body(1), "k0001 after")
     sizes = [len(body(n)) for n in range(total)]
     return {
         "sequence_seconds": sequence_seconds,
