@@ -6,7 +6,8 @@ The models are botocore's (Apache-2.0, Amazon.com, Inc.), reduced to what the cl
 operation input/output shapes and result wrappers, the CLI names (`xform_name`), shapes without documentation, members in
 model order (the order the aws CLI prints them), and the paginators; for S3's rest-xml protocol
 also the HTTP bindings (method and URI, member locations, payload members, streaming blobs, XML
-names and namespaces) and whether a checksum is required.
+names and namespaces), whether a checksum is required, and which member asks for the
+response's checksums to be validated.
 """
 import gzip
 import json
@@ -53,6 +54,8 @@ def compact(service, paginators):
                 o["checksumRequired"] = True
             if "requestAlgorithmMember" in op.get("httpChecksum", {}):
                 o["checksumAlgorithmMember"] = op["httpChecksum"]["requestAlgorithmMember"]
+            if "requestValidationModeMember" in op.get("httpChecksum", {}):
+                o["validationModeMember"] = op["httpChecksum"]["requestValidationModeMember"]
         out["operations"][name] = o
     for name, s in service["shapes"].items():
         c = {"type": s["type"]}

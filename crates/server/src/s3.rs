@@ -544,8 +544,9 @@ async fn serve(
                                 w.element("Contents", |w| {
                                     w.text_element("Key", &enc(&o.key))
                                         .timestamp_millis_element("LastModified", o.last_modified)
-                                        .text_element("ETag", &o.etag)
-                                        .display_element("Size", o.size)
+                                        .text_element("ETag", &o.etag);
+                                    checksum_elements(w, &o.checksums);
+                                    w.display_element("Size", o.size)
                                         .text_element("StorageClass", &o.storage_class);
                                 });
                             }
@@ -737,6 +738,8 @@ struct Conditions {
     if_none_match: Option<String>,
     if_modified_since: Option<time::OffsetDateTime>,
     if_unmodified_since: Option<time::OffsetDateTime>,
+    /// `x-amz-checksum-mode: ENABLED`: the answer carries the object's checksums.
+    checksum_mode: bool,
 }
 
 impl From<&Parts> for Conditions {
@@ -749,6 +752,8 @@ impl From<&Parts> for Conditions {
             if_none_match: header_str(parts, "if-none-match").map(str::to_owned),
             if_modified_since: date("if-modified-since"),
             if_unmodified_since: date("if-unmodified-since"),
+            checksum_mode: header_str(parts, "x-amz-checksum-mode")
+                .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")),
         }
     }
 }
@@ -851,6 +856,14 @@ fn get_response(
         }
     }
     let size = o.size;
+    let whole = !matches!(
+        range.map(|r| parse_range(r, size)),
+        Some(RangeSpec::Bytes(..) | RangeSpec::Unsatisfiable)
+    );
+    if c.checksum_mode && whole {
+        // The checksums of the whole object, so not with a part of it.
+        checksum_headers(h, &o.checksums);
+    }
     let (start, end, partial) = match range.map(|r| parse_range(r, size)) {
         None | Some(RangeSpec::Ignore) => (0, size, false),
         Some(RangeSpec::Unsatisfiable) => {
@@ -993,6 +1006,47 @@ fn parse_range(value: &str, size: u64) -> RangeSpec {
     }
 }
 
+/// How an object's stored checksums cover it: a single PUT's or a copy's checksum is of the
+/// whole object (multipart uploads keep none).
+const CHECKSUM_TYPE: &str = "FULL_OBJECT";
+
+/// An object's checksums as `x-amz-checksum-*` headers, with their type.
+fn checksum_headers(
+    h: &mut axum::http::HeaderMap,
+    checksums: &std::collections::BTreeMap<String, String>,
+) {
+    for (algorithm, value) in checksums {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(
+                format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase()).as_bytes(),
+            ),
+            HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    if !checksums.is_empty() {
+        h.insert(
+            "x-amz-checksum-type",
+            HeaderValue::from_static(CHECKSUM_TYPE),
+        );
+    }
+}
+
+/// A listed object's checksum algorithms and their type, as ListObjects and
+/// ListObjectVersions give them.
+pub(crate) fn checksum_elements(
+    w: &mut roleplay_wire::xml::XmlWriter,
+    checksums: &std::collections::BTreeMap<String, String>,
+) {
+    for algorithm in checksums.keys() {
+        w.text_element("ChecksumAlgorithm", algorithm);
+    }
+    if !checksums.is_empty() {
+        w.text_element("ChecksumType", CHECKSUM_TYPE);
+    }
+}
+
 fn computed_checksum(blob: &CommittedBlob, algorithm: &str) -> Option<String> {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     match algorithm {
@@ -1090,16 +1144,7 @@ async fn put_object(
     {
         h.insert("x-amz-version-id", v);
     }
-    for (algorithm, value) in &stored {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::from_bytes(
-                format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase()).as_bytes(),
-            ),
-            HeaderValue::from_str(value),
-        ) {
-            h.insert(n, v);
-        }
-    }
+    checksum_headers(h, &stored);
     Ok(r)
 }
 

@@ -41,6 +41,8 @@ pub struct Operation {
     pub checksum_required: bool,
     /// The member naming the body's checksum algorithm (`ChecksumAlgorithm`), if any.
     pub checksum_algorithm_member: Option<String>,
+    /// The member asking for the response's checksums (`ChecksumMode`), if any.
+    pub validation_mode_member: Option<String>,
 }
 
 /// Method and URI template (`/{Bucket}/{Key+}?tagging`) of a rest-xml operation.

@@ -71,8 +71,15 @@ pub fn serialize(
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
         req.query.push((k.to_owned(), v.to_owned()));
     }
-    let empty = serde_json::Map::new();
-    let map = params.as_object().unwrap_or(&empty);
+    let mut map = params.as_object().cloned().unwrap_or_default();
+    // botocore's `response_checksum_validation = when_supported`: an operation that can
+    // return the object's checksums is asked to (GetObject's `x-amz-checksum-mode`).
+    if let Some(member) = &op.validation_mode_member
+        && !map.contains_key(member)
+    {
+        map.insert(member.clone(), Value::String("ENABLED".to_owned()));
+    }
+    let map = &map;
     let input = match &op.input {
         Some(i) => Some(shape(model, i)?),
         None => None,

@@ -361,8 +361,9 @@ fn list_versions(r: &Request) -> Result<Response, S3Error> {
                             .text_element("VersionId", &v.version_id)
                             .text_element("IsLatest", if v.is_latest { "true" } else { "false" })
                             .timestamp_millis_element("LastModified", v.last_modified)
-                            .text_element("ETag", &v.etag)
-                            .display_element("Size", v.size);
+                            .text_element("ETag", &v.etag);
+                        super::checksum_elements(w, &v.checksums);
+                        w.display_element("Size", v.size);
                         owner(w, "Owner", &v.owner);
                         w.text_element("StorageClass", &v.storage_class);
                     });

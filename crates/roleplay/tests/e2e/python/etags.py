@@ -10,8 +10,10 @@ botocore parsing the next response with a stale status line until its read timeo
 
 import base64
 import hashlib
+import struct
 import threading
 import time
+import zlib
 
 import boto3
 import botocore.config
@@ -29,6 +31,9 @@ def body(n):
     )
 
 
+checksums = {}
+
+
 def put(client, n, answers):
     data = body(n)
     args = dict(Bucket="etags", Key="k%04d" % n, Body=data)
@@ -36,7 +41,9 @@ def put(client, n, answers):
         args["ContentMD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
     elif n % 3 == 2:
         args["ChecksumAlgorithm"] = "SHA256"
-    answers[n] = client.put_object(**args)["ETag"]
+    put = client.put_object(**args)
+    answers[n] = put["ETag"]
+    checksums[n] = {k: v for k, v in put.items() if k.startswith("Checksum")}
 
 
 def empty_then_more():
@@ -101,6 +108,34 @@ def scenario():
     error("NotImplemented", client.get_object_attributes, Bucket="etags", Key="k0001",
           ObjectAttributes=["ETag"])
     equal(client.get_object(Bucket="etags", Key="k0001")["Body"].read(), body(1), "k0001 after")
+    # The checksums each upload stored come back on request, whole objects only, and in
+    # listings; botocore checks a returned checksum against the body it reads.
+    for n in range(0, total, 11):
+        stored = checksums[n]
+        check(stored.get("ChecksumType") == "FULL_OBJECT", "PutObject checksum type", stored)
+        if "ChecksumCRC32" in stored:
+            crc = base64.b64encode(struct.pack(">I", zlib.crc32(body(n)))).decode()
+            equal(stored["ChecksumCRC32"], crc, "CRC32 of k%04d" % n)
+        head = client.head_object(Bucket="etags", Key="k%04d" % n, ChecksumMode="ENABLED")
+        equal({k: v for k, v in head.items() if k.startswith("Checksum")}, stored, "head k%04d" % n)
+        plain = client.head_object(Bucket="etags", Key="k%04d" % n)
+        equal([k for k in plain if k.startswith("Checksum")], [], "head k%04d without mode" % n)
+        got = client.get_object(Bucket="etags", Key="k%04d" % n, ChecksumMode="ENABLED")
+        equal(got["Body"].read(), body(n), "checked get k%04d" % n)
+        if len(body(n)) > 10:
+            part = client.get_object(Bucket="etags", Key="k%04d" % n, Range="bytes=0-9",
+                                     ChecksumMode="ENABLED")
+            equal([k for k in part if k.startswith("Checksum")], [], "ranged get k%04d" % n)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket="etags", Prefix="k"):
+        for o in page.get("Contents", []):
+            n = int(o["Key"][1:])
+            algorithms = sorted(k[len("Checksum"):] for k in checksums[n] if k != "ChecksumType")
+            equal((o.get("ChecksumAlgorithm", []), o.get("ChecksumType")),
+                  (algorithms, "FULL_OBJECT" if algorithms else None), "listed " + o["Key"])
+    versions = client.list_object_versions(Bucket="etags", Prefix="k0002")["Versions"]
+    equal([(v["ChecksumAlgorithm"], v["ChecksumType"]) for v in versions],
+          [(sorted(k[len("Checksum"):] for k in checksums[2] if k != "ChecksumType"),
+            "FULL_OBJECT")], "versions of k0002")
     sizes = [len(body(n)) for n in range(total)]
     return {
         "sequence_seconds": sequence_seconds,
