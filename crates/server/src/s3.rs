@@ -317,8 +317,7 @@ async fn serve(
                 let mut w = XmlWriter::with_declaration();
                 w.element_with_attributes("ListAllMyBucketsResult", &[("xmlns", S3_NS)], |w| {
                     w.element("Owner", |w| {
-                        w.text_element("ID", &canonical_id(&id.account))
-                            .text_element("DisplayName", id.account.as_str());
+                        w.text_element("ID", &canonical_id(&id.account));
                     });
                     w.element("Buckets", |w| {
                         for b in &buckets {

@@ -38,8 +38,17 @@ pub enum GranteeSpec {
 pub struct AclView {
     /// The owner.
     pub owner: AccountId,
-    /// The grants, with the account of a canonical-user grantee.
-    pub grants: Vec<(Grant, Option<AccountId>)>,
+    /// The grants.
+    pub grants: Vec<Grant>,
+}
+
+/// What `GetBucketAcl` and `GetObjectAcl` show of a stored ACL (none: the owner's full
+/// control).
+fn acl_view(acl: Option<&str>, owner: &AccountId) -> AclView {
+    AclView {
+        owner: owner.clone(),
+        grants: grants(acl, owner),
+    }
 }
 
 /// What a `PutObject` sets besides its body that authorization looks at.
@@ -580,26 +589,6 @@ impl Engine {
         }
     }
 
-    fn acl_view(
-        &self,
-        tx: &dyn ReadTx,
-        acl: Option<&str>,
-        owner: &AccountId,
-    ) -> Result<AclView, S3Error> {
-        let mut out = Vec::new();
-        for g in grants(acl, owner) {
-            let account = match &g.grantee {
-                Grantee::CanonicalUser(c) => self.account_of_canonical(tx, c)?,
-                Grantee::Group(_) => None,
-            };
-            out.push((g, account));
-        }
-        Ok(AclView {
-            owner: owner.clone(),
-            grants: out,
-        })
-    }
-
     /// `GetBucketAcl` (readable whether or not ACLs are enabled).
     pub fn get_bucket_acl(
         &self,
@@ -611,7 +600,7 @@ impl Engine {
             let ctx = self.s3_context(id, info);
             let bucket =
                 self.authorized_bucket(tx, id, name, "s3:GetBucketAcl", &bucket_arn(name), &ctx)?;
-            self.acl_view(tx, bucket.acl.as_deref(), &bucket.owner)
+            Ok(acl_view(bucket.acl.as_deref(), &bucket.owner))
         })
     }
 
@@ -668,7 +657,7 @@ impl Engine {
                 ("s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
                 &|_| {},
             )?;
-            let view = self.acl_view(tx, o.acl.as_deref(), &o.owner)?;
+            let view = acl_view(o.acl.as_deref(), &o.owner);
             Ok((o, view))
         })
     }

@@ -379,10 +379,10 @@ fn list_versions(r: &Request) -> Result<Response, S3Error> {
     Ok(xml_response(w.finish(), &r.rid))
 }
 
+/// An owner by canonical id: S3 stopped returning `DisplayName` anywhere on 2025-11-21.
 fn owner(w: &mut XmlWriter, name: &str, account: &roleplay_types::AccountId) {
     w.element(name, |w| {
-        w.text_element("ID", &canonical_id(account))
-            .text_element("DisplayName", account.as_str());
+        w.text_element("ID", &canonical_id(account));
     });
 }
 
@@ -403,7 +403,7 @@ fn write_acl(w: &mut XmlWriter, view: &AclView) {
     w.element_with_attributes("AccessControlPolicy", &[("xmlns", S3_NS)], |w| {
         owner(w, "Owner", &view.owner);
         w.element("AccessControlList", |w| {
-            for (g, account) in &view.grants {
+            for g in &view.grants {
                 w.element("Grant", |w| {
                     match &g.grantee {
                         Grantee::CanonicalUser(c) => {
@@ -412,9 +412,6 @@ fn write_acl(w: &mut XmlWriter, view: &AclView) {
                                 &[("xmlns:xsi", XSI), ("xsi:type", "CanonicalUser")],
                                 |w| {
                                     w.text_element("ID", c);
-                                    if let Some(a) = account {
-                                        w.text_element("DisplayName", a.as_str());
-                                    }
                                 },
                             );
                         }

@@ -444,16 +444,14 @@ fn max_param(req: &Request<'_>, name: &str) -> Result<usize, S3Error> {
     }
 }
 
-/// `Initiator` and `Owner` of an upload.
+/// `Initiator` and `Owner` of an upload (without `DisplayName`, which S3 stopped returning
+/// on 2025-11-21).
 fn people(w: &mut XmlWriter, u: &MultipartUpload) {
-    let initiator_name = u.initiator.rsplit(['/', ':']).next().unwrap_or("");
     w.element("Initiator", |w| {
-        w.text_element("ID", &u.initiator)
-            .text_element("DisplayName", initiator_name);
+        w.text_element("ID", &u.initiator);
     });
     w.element("Owner", |w| {
-        w.text_element("ID", &canonical_id(&u.owner))
-            .text_element("DisplayName", u.owner.as_str());
+        w.text_element("ID", &canonical_id(&u.owner));
     });
 }
 

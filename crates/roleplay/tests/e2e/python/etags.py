@@ -136,6 +136,12 @@ def scenario():
     equal([(v["ChecksumAlgorithm"], v["ChecksumType"]) for v in versions],
           [(sorted(k[len("Checksum"):] for k in checksums[2] if k != "ChecksumType"),
             "FULL_OBJECT")], "versions of k0002")
+    # S3 stopped returning owners' DisplayName on 2025-11-21; owners are canonical ids.
+    owners = [client.list_buckets()["Owner"], client.get_bucket_acl(Bucket="etags")["Owner"]]
+    owners += [g["Grantee"] for g in client.get_bucket_acl(Bucket="etags")["Grants"]]
+    owners += [v["Owner"] for v in versions]
+    for o in owners:
+        check("DisplayName" not in o and len(o.get("ID", "")) == 64, "an owner as S3 shows it", o)
     sizes = [len(body(n)) for n in range(total)]
     return {
         "sequence_seconds": sequence_seconds,
