@@ -62,7 +62,7 @@ pub struct Checksums {
     /// CRC32C (Castagnoli).
     pub crc32c: bool,
     /// Leaves the MD5 of a body that stays inline to the caller ([`CommittedBlob::md5`] is
-    /// then `None`), who can hash a batch of them together ([`md5_many`]); a body that
+    /// then `None`), who can hash a batch of them together ([`crate::md5_many`]); a body that
     /// outgrows inline is hashed as it is written.
     pub defer_md5: bool,
 }
