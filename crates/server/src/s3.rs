@@ -483,6 +483,8 @@ async fn serve(
                 start_after,
                 max_keys,
             };
+            // ListObjects names each object's owner; ListObjectsV2 when asked.
+            let with_owner = !v2 || q("fetch-owner").as_deref() == Some("true");
             let start_after_param = q("start-after");
             let marker_param = q("marker");
             blocking(Box::new(move || {
@@ -547,6 +549,11 @@ async fn serve(
                                     checksum_elements(w, &o.checksums);
                                     w.display_element("Size", o.size)
                                         .text_element("StorageClass", &o.storage_class);
+                                    if with_owner {
+                                        w.element("Owner", |w| {
+                                            w.text_element("ID", &canonical_id(&o.owner));
+                                        });
+                                    }
                                 });
                             }
                             roleplay_store::ListEntry::CommonPrefix(p) => {

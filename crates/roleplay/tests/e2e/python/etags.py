@@ -140,6 +140,14 @@ def scenario():
     owners = [client.list_buckets()["Owner"], client.get_bucket_acl(Bucket="etags")["Owner"]]
     owners += [g["Grantee"] for g in client.get_bucket_acl(Bucket="etags")["Grants"]]
     owners += [v["Owner"] for v in versions]
+    # ListObjects names each object's owner, ListObjectsV2 only with FetchOwner.
+    v1 = client.list_objects(Bucket="etags", MaxKeys=3)["Contents"]
+    v2 = client.list_objects_v2(Bucket="etags", MaxKeys=3)["Contents"]
+    fetched = client.list_objects_v2(Bucket="etags", MaxKeys=3, FetchOwner=True)["Contents"]
+    check(all("Owner" not in o for o in v2), "ListObjectsV2 without FetchOwner", v2)
+    bucket_owner = client.get_bucket_acl(Bucket="etags")["Owner"]["ID"]
+    equal({o["Owner"]["ID"] for o in v1 + fetched}, {bucket_owner}, "listed owners")
+    owners += [o["Owner"] for o in v1 + fetched]
     for o in owners:
         check("DisplayName" not in o and len(o.get("ID", "")) == 64, "an owner as S3 shows it", o)
     sizes = [len(body(n)) for n in range(total)]
