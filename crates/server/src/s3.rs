@@ -82,6 +82,17 @@ fn request_headers(h: &mut HeaderMap, rid: &str) {
     }
 }
 
+/// Every object S3 stores is encrypted at rest (SSE-S3 by default since January 2023), and
+/// the answers about one say so: PutObject, CopyObject, GetObject, HeadObject (which set it
+/// with their other headers) and the multipart operations carry
+/// `x-amz-server-side-encryption: AES256`.
+pub(crate) fn sse_default(r: &mut Response) {
+    r.headers_mut().insert(
+        "x-amz-server-side-encryption",
+        HeaderValue::from_static("AES256"),
+    );
+}
+
 fn xml_response(body: String, rid: &str) -> Response {
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(
@@ -828,6 +839,7 @@ fn get_response(
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(r);
     }
+    set("x-amz-server-side-encryption", "AES256");
     let hd = &o.headers;
     set(
         "content-type",
@@ -1141,6 +1153,7 @@ async fn put_object(
             .map_err(|_| internal())??;
     }
     let mut r = empty(StatusCode::OK, &rid);
+    sse_default(&mut r);
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&version.etag) {
         h.insert(header::ETAG, v);

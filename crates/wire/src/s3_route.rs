@@ -33,6 +33,8 @@ pub enum S3Op {
     DeleteBucketPolicy,
     /// `GET /bucket?policyStatus`.
     GetBucketPolicyStatus,
+    /// `GET /bucket?encryption`.
+    GetBucketEncryption,
     /// `PUT /bucket?versioning`.
     PutBucketVersioning,
     /// `GET /bucket?versioning`.
@@ -112,6 +114,7 @@ impl S3Op {
             GetBucketPolicy => "GetBucketPolicy",
             DeleteBucketPolicy => "DeleteBucketPolicy",
             GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            GetBucketEncryption => "GetBucketEncryption",
             PutBucketVersioning => "PutBucketVersioning",
             GetBucketVersioning => "GetBucketVersioning",
             PutBucketTagging => "PutBucketTagging",
@@ -259,6 +262,7 @@ pub fn route(
         (true, false, "GET") if q("policy") => GetBucketPolicy,
         (true, false, "DELETE") if q("policy") => DeleteBucketPolicy,
         (true, false, "GET") if q("policyStatus") => GetBucketPolicyStatus,
+        (true, false, "GET") if q("encryption") => GetBucketEncryption,
         (true, false, "PUT") if q("versioning") => PutBucketVersioning,
         (true, false, "GET") if q("versioning") => GetBucketVersioning,
         (true, false, "PUT") if q("tagging") => PutBucketTagging,
@@ -376,6 +380,10 @@ mod tests {
         assert_eq!(
             r("GET", None, "/b", &[("policy", "")]).op,
             S3Op::GetBucketPolicy
+        );
+        assert_eq!(
+            r("GET", None, "/b", &[("encryption", "")]).op,
+            S3Op::GetBucketEncryption
         );
         assert_eq!(
             r(

@@ -756,6 +756,19 @@ impl Engine {
         })
     }
 
+    /// `GetBucketEncryption`: authorized as `s3:GetEncryptionConfiguration`. Every bucket
+    /// encrypts new objects with SSE-S3 (S3's default since January 2023, and the only
+    /// encryption roleplay has), so there is nothing to read but the bucket.
+    pub fn get_bucket_encryption(
+        &self,
+        id: &Identity,
+        info: &RequestInfo,
+        name: &str,
+    ) -> Result<(), S3Error> {
+        self.bucket_action(Some(id), info, name, "s3:GetEncryptionConfiguration")
+            .map(|_| ())
+    }
+
     /// `GetBucketPolicyStatus`: whether the bucket is public.
     pub fn get_bucket_policy_status(
         &self,

@@ -98,6 +98,6 @@ fn idle_connections_closed_by_the_server_do_not_fail_boto3() {
 }
 
 #[test]
-fn concurrent_uploads_each_answer_their_own_etag() {
-    run_scenario("etags.py");
+fn objects_are_answered_about_as_s3_answers() {
+    run_scenario("objects.py");
 }

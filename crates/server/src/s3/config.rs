@@ -45,6 +45,7 @@ pub(super) fn handles(op: S3Op) -> bool {
             | PutPublicAccessBlock
             | DeletePublicAccessBlock
             | GetBucketPolicyStatus
+            | GetBucketEncryption
     )
 }
 
@@ -248,6 +249,22 @@ fn blocking(r: &Request, text: &str, acl: Option<AclRequest>) -> Result<Response
                     .text_element("BlockPublicPolicy", b(p.block_public_policy))
                     .text_element("RestrictPublicBuckets", b(p.restrict_public_buckets));
             });
+            Ok(xml_response(w.finish(), &r.rid))
+        }
+        S3Op::GetBucketEncryption => {
+            engine.get_bucket_encryption(need_id()?, info, bucket)?;
+            w.element_with_attributes(
+                "ServerSideEncryptionConfiguration",
+                &[("xmlns", S3_NS)],
+                |w| {
+                    w.element("Rule", |w| {
+                        w.element("ApplyServerSideEncryptionByDefault", |w| {
+                            w.text_element("SSEAlgorithm", "AES256");
+                        })
+                        .text_element("BucketKeyEnabled", "false");
+                    });
+                },
+            );
             Ok(xml_response(w.finish(), &r.rid))
         }
         S3Op::GetBucketPolicyStatus => {

@@ -250,6 +250,7 @@ pub(super) async fn copy_object(
                 .text_element("ETag", &version.etag);
         });
         let mut r = xml_response(w.finish(), &rid);
+        super::sse_default(&mut r);
         let h = r.headers_mut();
         if source.version_id != NULL_VERSION
             && let Ok(v) = HeaderValue::from_str(&source.version_id)

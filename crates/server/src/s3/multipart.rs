@@ -137,6 +137,7 @@ async fn create(req: Request<'_>) -> Result<Response, S3Error> {
             .text_element("UploadId", &upload.upload_id);
     });
     let mut r = xml_response(w.finish(), req.ctx.rid);
+    super::sse_default(&mut r);
     if let Some(a) = &upload.checksum_algorithm {
         set(&mut r, "x-amz-checksum-algorithm", a);
     }
@@ -319,6 +320,7 @@ async fn upload_part(req: Request<'_>) -> Result<Response, S3Error> {
         set(&mut r, "etag", &part.etag);
         r
     };
+    super::sse_default(&mut r);
     for (a, v) in &checksums {
         set(
             &mut r,
@@ -411,6 +413,7 @@ async fn complete(req: Request<'_>) -> Result<Response, S3Error> {
             .text_element("ETag", &version.etag);
     });
     let mut r = xml_response(w.finish(), req.ctx.rid);
+    super::sse_default(&mut r);
     if version.version_id != NULL_VERSION {
         set(&mut r, "x-amz-version-id", &version.version_id);
     }

@@ -1,12 +1,16 @@
-"""ETags under concurrent uploads: boto3 clients on several threads put bodies of many sizes
-(empty, inline, past the 64 KiB the store keeps inline), some with Content-MD5, some with a
-SHA-256 checksum, into one bucket at once. Each PutObject answers the MD5 of its own body,
-and HeadObject, GetObject and ListObjectsV2 agree with it afterwards. Object subresources
-roleplay does not serve are refused without touching the object.
+"""Objects as S3 answers about them, through boto3.
 
 First, on one connection, an empty upload and then others: botocore sends every upload with
 `Expect: 100-continue`, and a server that answers an empty one without `100 Continue` leaves
-botocore parsing the next response with a stale status line until its read timeout."""
+botocore parsing the next response with a stale status line until its read timeout.
+
+Then ETags under concurrent uploads: clients on several threads put bodies of many sizes
+(empty, inline, past the 64 KiB the store keeps inline), some with Content-MD5, some with a
+SHA-256 checksum, into one bucket at once; each PutObject answers the MD5 of its own body,
+and HeadObject, GetObject and ListObjectsV2 agree with it afterwards. The checksums stored
+come back when asked, the encryption every object has (SSE-S3) is stated, owners are
+canonical ids without DisplayName, and object subresources roleplay does not serve are
+refused without touching the object."""
 
 import base64
 import hashlib
@@ -18,7 +22,7 @@ import zlib
 import boto3
 import botocore.config
 
-from common import A_ROOT, check, endpoint, equal, error, run, s3
+from common import A_ROOT, B_ROOT, check, endpoint, equal, error, run, s3
 
 THREADS = 12
 PER_THREAD = 20
@@ -32,6 +36,7 @@ def body(n):
 
 
 checksums = {}
+encrypted = {}
 
 
 def put(client, n, answers):
@@ -44,6 +49,7 @@ def put(client, n, answers):
     put = client.put_object(**args)
     answers[n] = put["ETag"]
     checksums[n] = {k: v for k, v in put.items() if k.startswith("Checksum")}
+    encrypted[n] = put.get("ServerSideEncryption")
 
 
 def empty_then_more():
@@ -132,6 +138,28 @@ def scenario():
             algorithms = sorted(k[len("Checksum"):] for k in checksums[n] if k != "ChecksumType")
             equal((o.get("ChecksumAlgorithm", []), o.get("ChecksumType")),
                   (algorithms, "FULL_OBJECT" if algorithms else None), "listed " + o["Key"])
+    # Every object is encrypted at rest with SSE-S3 (S3's default since January 2023), and
+    # the answers about objects say so.
+    equal(set(encrypted.values()), {"AES256"}, "PutObject ServerSideEncryption")
+    said = [client.head_object(Bucket="etags", Key="k0003")["ServerSideEncryption"]]
+    said.append(client.get_object(Bucket="etags", Key="k0003")["ServerSideEncryption"])
+    copied = client.copy_object(Bucket="etags", Key="copy", CopySource="etags/k0003")
+    said.append(copied["ServerSideEncryption"])
+    upload = client.create_multipart_upload(Bucket="etags", Key="mpu")
+    said.append(upload["ServerSideEncryption"])
+    part = client.upload_part(Bucket="etags", Key="mpu", UploadId=upload["UploadId"],
+                              PartNumber=1, Body=b"part")
+    said.append(part["ServerSideEncryption"])
+    done = client.complete_multipart_upload(
+        Bucket="etags", Key="mpu", UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    said.append(done["ServerSideEncryption"])
+    equal(said, ["AES256"] * 6, "Head, Get, Copy, Create, UploadPart, Complete")
+    rules = client.get_bucket_encryption(Bucket="etags")["ServerSideEncryptionConfiguration"]
+    equal(rules["Rules"], [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                            "BucketKeyEnabled": False}], "GetBucketEncryption")
+    # Another account reads it only if the bucket's policy lets it.
+    error("AccessDenied", s3(B_ROOT).get_bucket_encryption, Bucket="etags")
     versions = client.list_object_versions(Bucket="etags", Prefix="k0002")["Versions"]
     equal([(v["ChecksumAlgorithm"], v["ChecksumType"]) for v in versions],
           [(sorted(k[len("Checksum"):] for k in checksums[2] if k != "ChecksumType"),
