@@ -12,6 +12,7 @@ use roleplay_wire::xml::XmlWriter;
 mod account;
 mod groups;
 mod oidc;
+mod operations;
 mod simulate;
 mod tags;
 mod updates;
@@ -534,7 +535,16 @@ pub(crate) fn handle(
     }
 }
 
+/// An action roleplay does not serve: `NotImplemented` if IAM has it (so the caller knows
+/// the request is right and roleplay is missing it), AWS's `InvalidAction` otherwise.
 fn invalid_action(action: &str) -> Failure {
+    if operations::OPERATIONS.binary_search(&action).is_ok() {
+        return Failure::new(
+            "NotImplemented",
+            501,
+            format!("{action} is not implemented by roleplay yet."),
+        );
+    }
     Failure::new(
         "InvalidAction",
         400,

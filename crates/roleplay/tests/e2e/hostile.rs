@@ -530,3 +530,34 @@ fn traversal_in_keys_and_bucket_names_stays_inside_the_store() {
         }
     }
 }
+
+/// An IAM action roleplay lacks is `NotImplemented`, so the caller knows the request is
+/// right; an action IAM does not have is AWS's `InvalidAction`.
+#[test]
+fn missing_actions_are_not_implemented_and_unknown_ones_invalid() {
+    let server = server();
+    let lacking = expect(
+        server.port,
+        &Raw::query_call(
+            "iam",
+            "Action=CreateInstanceProfile&InstanceProfileName=web&Version=2010-05-08",
+        ),
+        501,
+        "NotImplemented",
+    );
+    assert!(
+        lacking.contains("CreateInstanceProfile is not implemented by roleplay yet."),
+        "{lacking}"
+    );
+    let unknown = expect(
+        server.port,
+        &Raw::query_call("iam", "Action=CreateInstanceProfiles&Version=2010-05-08"),
+        400,
+        "InvalidAction",
+    );
+    assert!(
+        unknown.contains("Could not find operation CreateInstanceProfiles for version 2010-05-08"),
+        "{unknown}"
+    );
+    still_serving(server.port);
+}
