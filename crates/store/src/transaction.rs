@@ -61,7 +61,7 @@ pub trait Store: Send + Sync {
     /// ([`crate::md5_many`]), for about a third of the CPU of hashing each on its own; by
     /// default `body` is hashed here and now.
     fn write_queued_md5(&self, body: bytes::Bytes, job: Md5Job, done: WriteDone) {
-        let md5 = crate::md5_many(&[&body]).pop().unwrap_or_default();
+        let md5 = <md5::Md5 as md5::Digest>::digest(&body).into();
         self.write_queued(Box::new(move |tx| job(tx, md5)), done);
     }
 }

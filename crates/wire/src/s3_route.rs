@@ -350,12 +350,22 @@ fn is_list_param(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn r(method: &str, host: Option<&str>, path: &str, query: &[(&str, &str)]) -> S3Route {
+    fn routed(
+        method: &str,
+        host: Option<&str>,
+        path: &str,
+        query: &[(&str, &str)],
+        copy: bool,
+    ) -> Result<S3Route, RouteError> {
         let q: Vec<(String, String)> = query
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        route(method, host, path, &q, false).unwrap()
+        route(method, host, path, &q, copy)
+    }
+
+    fn r(method: &str, host: Option<&str>, path: &str, query: &[(&str, &str)]) -> S3Route {
+        routed(method, host, path, query, false).unwrap()
     }
 
     #[test]
@@ -431,12 +441,8 @@ mod tests {
     #[test]
     fn unserved_object_subresources_are_not_the_plain_operations() {
         let not_implemented = |method: &str, query: &[(&str, &str)], copy: bool| {
-            let q: Vec<(String, String)> = query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
             matches!(
-                route(method, None, "/b/k", &q, copy),
+                routed(method, None, "/b/k", query, copy),
                 Err(RouteError::NotImplemented { .. })
             )
         };

@@ -16,8 +16,9 @@ const ALICE: (&str, &str) = (
     "StVXxl2FXw4dQKGX4cS+09IfLqwY23yRVuaJel3Q",
 );
 
-#[test]
-fn the_how_to_reaches_the_bucket_through_the_role() {
+/// The how-to's setup: the built-in scenario, alice's keys as `account-a`, and `accountb`
+/// assuming B's role `accounta` from them, with `extra` lines in its profile.
+fn how_to(extra: &str) -> (Server, Sandbox) {
     let server = Server::start(&built_in());
     let mut sb = Sandbox::new(&server);
     sb.keys("account-a", ALICE.0, ALICE.1);
@@ -25,8 +26,14 @@ fn the_how_to_reaches_the_bucket_through_the_role() {
         "accountb",
         "arn:aws:iam::345345345345:role/accounta",
         "account-a",
-        "",
+        extra,
     );
+    (server, sb)
+}
+
+#[test]
+fn the_how_to_reaches_the_bucket_through_the_role() {
+    let (_server, sb) = how_to("");
 
     let ls = sb.aws(&["s3", "ls", "--profile", "accountb"]);
     assert_eq!(ls.code, 0, "{}", ls.stderr);
@@ -350,15 +357,7 @@ fn anonymous_get(url: &str) -> u16 {
 /// read timeout make such a stall fail the sync instead of costing a retry.
 #[test]
 fn sync_of_a_tree_with_empty_files_goes_up_and_back() {
-    let server = Server::start(&built_in());
-    let mut sb = Sandbox::new(&server);
-    sb.keys("account-a", ALICE.0, ALICE.1);
-    sb.role(
-        "accountb",
-        "arn:aws:iam::345345345345:role/accounta",
-        "account-a",
-        "max_attempts = 1\ns3 =\n  max_concurrent_requests = 1",
-    );
+    let (_server, sb) = how_to("max_attempts = 1\ns3 =\n  max_concurrent_requests = 1");
     let src = sb.home.path().join("tree");
     std::fs::create_dir_all(src.join("sub")).unwrap();
     for i in 0..12 {

@@ -175,10 +175,9 @@ fn whole_etag(
         }
         md5.update(buf.get(..n).unwrap_or_default());
     }
-    let hex = hex::encode(md5.finalize());
     Ok(Some(WholeEtag {
         source_etag: source.etag,
-        etag: format!("\"{hex}\""),
+        etag: roleplay_store::etag_of(&md5.finalize().into()),
     }))
 }
 
