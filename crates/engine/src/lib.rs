@@ -47,6 +47,10 @@ pub struct RequestInfo {
     pub secure: bool,
     /// The `User-Agent` header (`aws:UserAgent`).
     pub user_agent: Option<String>,
+    /// S3's condition keys that come from the request itself (`s3:x-amz-acl`,
+    /// `s3:x-amz-server-side-encryption`, `s3:authType`, ...), lower-case names; empty for
+    /// the other services.
+    pub s3_keys: Vec<(&'static str, String)>,
 }
 
 /// The result of authenticating an access key: who it is and the secret to verify with.

@@ -161,6 +161,14 @@ pub struct ObjectMeta {
 
 impl Engine {
     fn s3_context(&self, id: Option<&Identity>, info: &RequestInfo) -> RequestContext {
+        let mut ctx = self.caller_context(id, info);
+        for (key, value) in &info.s3_keys {
+            ctx.insert_static(key, value.as_str());
+        }
+        ctx
+    }
+
+    fn caller_context(&self, id: Option<&Identity>, info: &RequestInfo) -> RequestContext {
         match id {
             Some(id) => self.context(id, info),
             None => {

@@ -469,6 +469,7 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        s3_keys: Vec::new(),
     };
     let identity = auth.identity;
     let account = identity.account.to_string();

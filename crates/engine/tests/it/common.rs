@@ -29,6 +29,7 @@ pub fn info_at(now: OffsetDateTime) -> RequestInfo {
         region: "us-east-1".into(),
         secure: false,
         user_agent: None,
+        s3_keys: Vec::new(),
     }
 }
 

@@ -101,3 +101,8 @@ fn idle_connections_closed_by_the_server_do_not_fail_boto3() {
 fn objects_are_answered_about_as_s3_answers() {
     run_scenario("objects.py");
 }
+
+#[test]
+fn bucket_policies_see_the_request_headers_they_name() {
+    run_scenario("s3_conditions.py");
+}
