@@ -100,6 +100,15 @@ def s3(keys):
     )
 
 
+def outcome(call, **kwargs):
+    """`allowed`, or the error code of the refusal."""
+    try:
+        call(**kwargs)
+        return "allowed"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+
+
 def user_policy(iam, user, name, statements):
     """Sets inline policy `name` of `user` to `statements`, or deletes it when there are none."""
     if statements:

@@ -8,8 +8,8 @@ import urllib.request
 
 import boto3
 import botocore.config
-import botocore.exceptions
 
+import common
 from common import A, A_ROOT, ALICE, B_ROOT, allow, bucket_policy, client, endpoint, equal, run, s3, user_policy
 
 BUCKET = "conditions-b"
@@ -18,12 +18,8 @@ ALICE_ARN = "arn:aws:iam::%s:user/alice" % A
 
 
 def outcome(call, **kwargs):
-    """`allowed`, or the S3 error code of the refusal."""
-    try:
-        call(Bucket=BUCKET, **kwargs)
-        return "allowed"
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"]
+    """`allowed`, or the S3 error code of the refusal, of `call` on the bucket."""
+    return common.outcome(call, Bucket=BUCKET, **kwargs)
 
 
 def fetch(url):

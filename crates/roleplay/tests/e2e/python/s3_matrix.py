@@ -7,8 +7,8 @@ policy granting an account delegates to that account's identity policies; a sess
 narrows a role session; anonymous callers get only what a bucket policy grants to `*`, once the
 public access block (on by default for new buckets) is gone."""
 
-import botocore.exceptions
 
+import common
 from common import A, B, A_ROOT, ALICE, B_ROOT, allow, bucket_policy, check, client, equal, error, policy, run, s3, trust, user_policy
 
 BUCKET = "matrix-b"
@@ -30,12 +30,8 @@ def grant(principal, actions=READ, effect="Allow"):
 
 
 def outcome(call, **kwargs):
-    """`allowed`, or the S3 error code of the refusal."""
-    try:
-        call(Bucket=BUCKET, **kwargs)
-        return "allowed"
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"]
+    """`allowed`, or the S3 error code of the refusal, of `call` on the bucket."""
+    return common.outcome(call, Bucket=BUCKET, **kwargs)
 
 
 class Matrix:
