@@ -1028,41 +1028,37 @@ fn parse_range(value: &str, size: u64) -> RangeSpec {
 /// S3's condition keys named after request headers, and the ones saying how the request was
 /// signed, as S3 sets them for its policies: only those the request has.
 fn request_keys(parts: &Parts, verified: Option<&Verified>) -> Vec<(&'static str, String)> {
-    const FROM_HEADERS: [(&str, &str); 17] = [
-        ("x-amz-acl", "s3:x-amz-acl"),
-        ("x-amz-grant-read", "s3:x-amz-grant-read"),
-        ("x-amz-grant-write", "s3:x-amz-grant-write"),
-        ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
-        ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
-        ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
-        (
-            "x-amz-server-side-encryption",
-            "s3:x-amz-server-side-encryption",
-        ),
-        (
-            "x-amz-server-side-encryption-aws-kms-key-id",
-            "s3:x-amz-server-side-encryption-aws-kms-key-id",
-        ),
-        ("x-amz-storage-class", "s3:x-amz-storage-class"),
-        ("x-amz-copy-source", "s3:x-amz-copy-source"),
-        ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
-        (
-            "x-amz-website-redirect-location",
-            "s3:x-amz-website-redirect-location",
-        ),
-        ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
-        ("x-amz-object-lock-mode", "s3:object-lock-mode"),
-        (
-            "x-amz-object-lock-retain-until-date",
-            "s3:object-lock-retain-until-date",
-        ),
-        ("x-amz-object-lock-legal-hold", "s3:object-lock-legal-hold"),
-        ("if-none-match", "s3:if-none-match"),
-    ];
-    let mut keys: Vec<(&'static str, String)> = FROM_HEADERS
-        .iter()
-        .filter_map(|(header, key)| Some((*key, header_str(parts, header)?.to_owned())))
-        .collect();
+    let mut keys: Vec<(&'static str, String)> = Vec::new();
+    // One pass over the headers (their names are lower case), not a lookup per key.
+    for (name, value) in &parts.headers {
+        let key = match name.as_str() {
+            "x-amz-acl" => "s3:x-amz-acl",
+            "x-amz-grant-read" => "s3:x-amz-grant-read",
+            "x-amz-grant-write" => "s3:x-amz-grant-write",
+            "x-amz-grant-read-acp" => "s3:x-amz-grant-read-acp",
+            "x-amz-grant-write-acp" => "s3:x-amz-grant-write-acp",
+            "x-amz-grant-full-control" => "s3:x-amz-grant-full-control",
+            "x-amz-server-side-encryption" => "s3:x-amz-server-side-encryption",
+            "x-amz-server-side-encryption-aws-kms-key-id" => {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id"
+            }
+            "x-amz-storage-class" => "s3:x-amz-storage-class",
+            "x-amz-copy-source" => "s3:x-amz-copy-source",
+            "x-amz-metadata-directive" => "s3:x-amz-metadata-directive",
+            "x-amz-website-redirect-location" => "s3:x-amz-website-redirect-location",
+            "x-amz-content-sha256" => "s3:x-amz-content-sha256",
+            "x-amz-object-lock-mode" => "s3:object-lock-mode",
+            "x-amz-object-lock-retain-until-date" => "s3:object-lock-retain-until-date",
+            "x-amz-object-lock-legal-hold" => "s3:object-lock-legal-hold",
+            "if-none-match" => "s3:if-none-match",
+            _ => continue,
+        };
+        if let Ok(value) = value.to_str()
+            && !keys.iter().any(|(k, _)| *k == key)
+        {
+            keys.push((key, value.to_owned()));
+        }
+    }
     if let Some(v) = verified {
         keys.push(("s3:signatureversion", "AWS4-HMAC-SHA256".to_owned()));
         let auth_type = match v.claims.kind {
