@@ -71,6 +71,16 @@ impl S3Error {
         self
     }
 
+    /// `PreconditionFailed`, naming the header whose condition did not hold.
+    pub fn precondition_failed(condition: &str) -> Self {
+        S3Error::new(
+            "PreconditionFailed",
+            412,
+            "At least one of the pre-conditions you specified did not hold",
+        )
+        .with("Condition", condition)
+    }
+
     /// `AccessDenied` as S3 writes it.
     pub fn access_denied() -> Self {
         S3Error::new("AccessDenied", 403, "Access Denied")
@@ -521,6 +531,7 @@ impl Engine {
             body,
             etag,
             meta,
+            condition: None,
         }
     }
 
@@ -713,6 +724,36 @@ pub struct NewObject {
     /// `None` until the commit computes it.
     etag: Option<String>,
     meta: ObjectMeta,
+    /// A conditional write's condition, checked against the key's latest version in the
+    /// commit itself, so that no other write slips in between.
+    condition: Option<WriteCondition>,
+}
+
+/// The condition of a conditional `PutObject`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// `If-None-Match: *`: only if the key has no object.
+    IfNoneMatch,
+    /// `If-Match: <etags>`: only if the key's object has one of these ETags.
+    IfMatch(String),
+}
+
+impl NewObject {
+    /// The same write, made only if `condition` holds when it commits.
+    #[must_use]
+    pub fn only_if(mut self, condition: Option<WriteCondition>) -> Self {
+        self.condition = condition;
+        self
+    }
+}
+
+/// Whether `etag` is among the comma-separated, optionally quoted `list` of an `If-Match` or
+/// `If-None-Match` header (`*` matches any).
+pub fn etag_matches(list: &str, etag: &str) -> bool {
+    list.split(',').any(|e| {
+        let e = e.trim();
+        e == "*" || e.trim_matches('"') == etag.trim_matches('"')
+    })
 }
 
 /// Writes `new` as its bucket's versioning and ownership say.
@@ -724,6 +765,21 @@ fn put_new_object(
     let bucket = tx
         .get_bucket(name)?
         .ok_or_else(|| S3Error::no_such_bucket(name))?;
+    if let Some(condition) = &new.condition {
+        let current = tx
+            .get_object(name, &new.key, None)?
+            .filter(|v| !v.delete_marker);
+        match (condition, current) {
+            (WriteCondition::IfNoneMatch, Some(_)) => {
+                return Err(S3Error::precondition_failed("If-None-Match"));
+            }
+            (WriteCondition::IfMatch(_), None) => return Err(S3Error::no_such_key(&new.key)),
+            (WriteCondition::IfMatch(list), Some(v)) if !etag_matches(list, &v.etag) => {
+                return Err(S3Error::precondition_failed("If-Match"));
+            }
+            _ => {}
+        }
+    }
     let version_id = match bucket.versioning {
         Versioning::Enabled => new.version_id.clone(),
         _ => NULL_VERSION.to_owned(),

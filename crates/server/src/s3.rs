@@ -13,7 +13,9 @@ use axum::response::Response;
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use roleplay_engine::s3::{ListInput, ObjectMeta, S3Error, canonical_id};
+use roleplay_engine::s3::{
+    ListInput, ObjectMeta, S3Error, WriteCondition, canonical_id, etag_matches,
+};
 use roleplay_engine::{ApiError, ErrorCode, Identity, RequestInfo};
 use roleplay_sigv4::{RequestView, SigV4Error, SigningSettings, Verified, parse, verify};
 use roleplay_store::{CommittedBlob, ObjectVersion, Segment};
@@ -776,13 +778,6 @@ impl From<&Parts> for Conditions {
     }
 }
 
-fn etag_matches(list: &str, etag: &str) -> bool {
-    list.split(',').any(|e| {
-        let e = e.trim();
-        e == "*" || e == etag || e.trim_matches('"') == etag.trim_matches('"')
-    })
-}
-
 fn get_response(
     o: &ObjectVersion,
     blobs: &roleplay_store::BlobStore,
@@ -799,18 +794,10 @@ fn get_response(
         .unwrap_or(o.last_modified);
     if let Some(m) = &c.if_match {
         if !etag_matches(m, &o.etag) {
-            return Err(S3Error::new(
-                "PreconditionFailed",
-                412,
-                "At least one of the pre-conditions you specified did not hold",
-            ));
+            return Err(S3Error::precondition_failed("If-Match"));
         }
     } else if c.if_unmodified_since.is_some_and(|t| modified > t) {
-        return Err(S3Error::new(
-            "PreconditionFailed",
-            412,
-            "At least one of the pre-conditions you specified did not hold",
-        ));
+        return Err(S3Error::precondition_failed("If-Unmodified-Since"));
     }
     let not_modified = match &c.if_none_match {
         Some(m) => etag_matches(m, &o.etag),
@@ -1142,6 +1129,22 @@ async fn put_object(
             "Your proposed upload exceeds the maximum allowed size",
         ));
     }
+    // A conditional write (S3 takes only `*` for If-None-Match).
+    let condition = match (
+        header_str(parts, "if-none-match"),
+        header_str(parts, "if-match"),
+    ) {
+        (Some(v), _) if v.trim() == "*" => Some(WriteCondition::IfNoneMatch),
+        (Some(_), _) => {
+            return Err(S3Error::new(
+                "NotImplemented",
+                501,
+                "A header you provided implies functionality that is not implemented",
+            ));
+        }
+        (None, Some(list)) => Some(WriteCondition::IfMatch(list.to_owned())),
+        (None, None) => None,
+    };
     // Authorized before a byte of the body is read.
     let engine = ctx.state.engine.clone();
     let extras = config::put_extras(parts)?;
@@ -1166,7 +1169,9 @@ async fn put_object(
     let etag = blob.etag();
     let (bucket_s, key_s, rid) = (bucket.to_owned(), key.to_owned(), ctx.rid.to_owned());
     let segment = blob.segment();
-    let new = engine.new_object(id.as_ref(), &info, &bucket_s, &key_s, segment, etag, meta);
+    let new = engine
+        .new_object(id.as_ref(), &info, &bucket_s, &key_s, segment, etag, meta)
+        .only_if(condition);
     // Queued on the store's writer, which commits a burst of them together (with one sync
     // on disk). In memory too: committing here would hold a runtime thread while it waits
     // for the writer, and under concurrent PUTs the threads would take turns waiting.

@@ -131,21 +131,21 @@ pub(super) fn source_conditions(
             .last_modified
             .replace_nanosecond(0)
             .unwrap_or(o.last_modified);
-        let held = match &if_match {
-            Some(m) => etag_matches(m, &o.etag),
-            None => unmodified_since.is_none_or(|t| modified <= t),
-        } && match &if_none_match {
-            Some(m) => !etag_matches(m, &o.etag),
-            None => modified_since.is_none_or(|t| modified > t),
+        let first = match &if_match {
+            Some(m) => (!etag_matches(m, &o.etag)).then_some("x-amz-copy-source-If-Match"),
+            None => unmodified_since
+                .is_some_and(|t| modified > t)
+                .then_some("x-amz-copy-source-If-Unmodified-Since"),
         };
-        if held {
-            Ok(())
-        } else {
-            Err(S3Error::new(
-                "PreconditionFailed",
-                412,
-                "At least one of the pre-conditions you specified did not hold",
-            ))
+        let second = match &if_none_match {
+            Some(m) => etag_matches(m, &o.etag).then_some("x-amz-copy-source-If-None-Match"),
+            None => modified_since
+                .is_some_and(|t| modified <= t)
+                .then_some("x-amz-copy-source-If-Modified-Since"),
+        };
+        match first.or(second) {
+            None => Ok(()),
+            Some(condition) => Err(S3Error::precondition_failed(condition)),
         }
     }
 }

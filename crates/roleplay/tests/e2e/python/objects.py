@@ -9,8 +9,8 @@ Then ETags under concurrent uploads: clients on several threads put bodies of ma
 SHA-256 checksum, into one bucket at once; each PutObject answers the MD5 of its own body,
 and HeadObject, GetObject and ListObjectsV2 agree with it afterwards. The checksums stored
 come back when asked, the encryption every object has (SSE-S3) is stated, owners are
-canonical ids without DisplayName, and object subresources roleplay does not serve are
-refused without touching the object."""
+canonical ids without DisplayName, object subresources roleplay does not serve are refused
+without touching the object, and conditional writes hold under a race."""
 
 import base64
 import hashlib
@@ -21,6 +21,7 @@ import zlib
 
 import boto3
 import botocore.config
+import botocore.exceptions
 
 from common import A_ROOT, B_ROOT, check, endpoint, equal, error, run, s3
 
@@ -178,6 +179,34 @@ def scenario():
     owners += [o["Owner"] for o in v1 + fetched]
     for o in owners:
         check("DisplayName" not in o and len(o.get("ID", "")) == 64, "an owner as S3 shows it", o)
+    # Conditional writes, checked in the commit: of twelve racing If-None-Match uploads of one
+    # key exactly one lands (Terraform's S3 state lock relies on it), and If-Match needs the
+    # current ETag.
+    won, lost = [], []
+
+    def race(t):
+        try:
+            s3(A_ROOT).put_object(Bucket="etags", Key="lock", Body=b"%d" % t, IfNoneMatch="*")
+            won.append(t)
+        except botocore.exceptions.ClientError as e:
+            lost.append(e.response["Error"]["Code"])
+
+    racers = [threading.Thread(target=race, args=(t,)) for t in range(12)]
+    for t in racers:
+        t.start()
+    for t in racers:
+        t.join()
+    equal((len(won), sorted(set(lost))), (1, ["PreconditionFailed"]), "If-None-Match race")
+    equal(client.get_object(Bucket="etags", Key="lock")["Body"].read(), b"%d" % won[0], "lock holder")
+    lock_etag = client.head_object(Bucket="etags", Key="lock")["ETag"]
+    error("PreconditionFailed", client.put_object, Bucket="etags", Key="lock", Body=b"x",
+          IfMatch='"0123456789abcdef0123456789abcdef"')
+    error("NoSuchKey", client.put_object, Bucket="etags", Key="no-lock", Body=b"x", IfMatch=lock_etag)
+    error("NotImplemented", client.put_object, Bucket="etags", Key="lock", Body=b"x", IfNoneMatch=lock_etag)
+    client.put_object(Bucket="etags", Key="lock", Body=b"released", IfMatch=lock_etag)
+    equal(client.get_object(Bucket="etags", Key="lock")["Body"].read(), b"released", "If-Match write")
+    client.delete_object(Bucket="etags", Key="lock")
+    client.put_object(Bucket="etags", Key="lock", Body=b"again", IfNoneMatch="*")
     sizes = [len(body(n)) for n in range(total)]
     return {
         "sequence_seconds": sequence_seconds,
