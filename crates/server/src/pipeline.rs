@@ -95,11 +95,11 @@ pub(crate) async fn handle(
         return decisions(&state, is_get, &query).await;
     }
     if is_s3(&req) {
-        let close = continue_expected_without_body(&req);
+        let (expects, empty) = continue_expected(&req);
         let (parts, body) = req.into_parts();
         let (mut response, principal, operation) =
             s3::handle(&state, peer, parts, body, &rid).await;
-        if close {
+        if closes_after(expects, empty, response.status()) {
             response.headers_mut().insert(
                 header::CONNECTION,
                 header::HeaderValue::from_static("close"),
@@ -150,16 +150,20 @@ pub(crate) async fn handle(
     response
 }
 
-/// `GET /_roleplay/decisions?request_id=&principal=&action=&decision=&since=&until=&limit=&format=`:
-/// the decision log's records, as JSON (`{"decisions": [...]}`) or, with `format=text`, in
-/// plain words.
-/// A request that expects `100 Continue` but has no body. S3 answers `100 Continue` all the
-/// same; the HTTP layer sends the final response alone, as HTTP allows, and botocore then
-/// parses the next response on that connection with this one's status line, stalling
-/// until its read timeout (boto/botocore#3755). Closing the connection after the response
-/// resets the client's state, so an empty upload followed by another costs a reconnect,
-/// not a minute.
-fn continue_expected_without_body(req: &Request) -> bool {
+/// Whether the answer to `req` must close the connection: the request expected `100
+/// Continue`, and either has no body or was answered without reading it (an error before
+/// the body, such as a denial). S3 sends the interim response for an empty body; the HTTP
+/// layer here sends the final response alone in both cases, as HTTP allows, and botocore
+/// then parses the next answer on that pooled connection with this one's status line
+/// (boto/botocore#3755): an empty upload stalled the next one until the read timeout, and
+/// a denied upload made the next one fail with the denial's status. Closing costs the
+/// client a reconnect.
+fn closes_after(req_expects_continue: bool, body_empty: bool, status: StatusCode) -> bool {
+    req_expects_continue && (body_empty || !status.is_success())
+}
+
+/// Whether `req` expects `100 Continue`, and whether it has no body.
+fn continue_expected(req: &Request) -> (bool, bool) {
     let headers = req.headers();
     let expects = headers
         .get(header::EXPECT)
@@ -168,9 +172,12 @@ fn continue_expected_without_body(req: &Request) -> bool {
         Some(len) => len.as_bytes() == b"0",
         None => !headers.contains_key(header::TRANSFER_ENCODING),
     };
-    expects && empty
+    (expects, empty)
 }
 
+/// `GET /_roleplay/decisions?request_id=&principal=&action=&decision=&since=&until=&limit=&format=`:
+/// the decision log's records, as JSON (`{"decisions": [...]}`) or, with `format=text`, in
+/// plain words.
 async fn decisions(state: &Arc<AppState>, is_get: bool, query: &str) -> Response {
     let plain = |status: StatusCode, text: String| {
         (

@@ -46,6 +46,10 @@ def scenario():
              "acl: private": put(ACL="private")}
     equal(facts, {"acl: none": "AccessDenied", "acl: bucket-owner-full-control": "allowed",
                   "acl: private": "AccessDenied"}, "s3:x-amz-acl")
+    # A denied upload is answered before its body is sent (botocore asks for 100 Continue);
+    # the connection must not carry that answer over to the next upload on it.
+    turns = [(put(), put(ACL="bucket-owner-full-control")) for _ in range(6)]
+    equal(turns, [("AccessDenied", "allowed")] * 6, "denied then allowed, one connection")
 
     # Uploads must ask for SSE-S3 (the pattern from before default encryption).
     bucket_policy(owner, BUCKET, [
