@@ -4,10 +4,12 @@
 //! the server's resident memory.
 //!
 //! The pure parts (target checking, statistics, report formatting, `/proc` parsing) are
-//! modules of this library and tested on their own; `client` and `load` do the I/O.
+//! modules of this library and tested on their own; `client` and `load` do the I/O, and
+//! `floor` is the server that does nothing, to measure the rest against.
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod floor;
 pub mod load;
 pub mod report;
 pub mod rss;

@@ -12,7 +12,7 @@ use http_body_util::Full;
 use roleplay_bench::client::{self, Call, Keys};
 use roleplay_bench::load::{self, Config, Op};
 use roleplay_bench::report::{self, OpReport};
-use roleplay_bench::{rss, target};
+use roleplay_bench::{floor, rss, target};
 
 // The built-in scenario (examples/cross-account-s3.toml): alice in account A, B's root.
 const ALICE_ID: &str = "AKIARZKVVYOZRFFXKTQN";
@@ -37,6 +37,16 @@ enum Cmd {
     Load(Box<LoadArgs>),
     /// Start a server command, time its first answered request, then read its idle RSS.
     Startup(StartupArgs),
+    /// Serve the floor: every request's body read and answered 200 at once, nothing checked
+    /// or stored; the load against it is the ceiling of what a server can do beside the tool.
+    Floor(FloorArgs),
+}
+
+#[derive(clap::Args)]
+struct FloorArgs {
+    /// Where to listen (loopback only; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
 }
 
 #[derive(clap::Args)]
@@ -122,6 +132,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Cmd::Load(args) => load_main(*args),
         Cmd::Startup(args) => startup_main(&args),
+        Cmd::Floor(args) => floor_main(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -212,6 +223,20 @@ fn load_main(args: LoadArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn floor_main(args: &FloorArgs) -> anyhow::Result<()> {
+    // Built as the server's runtime is: one worker per core.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener = floor::bind(args.listen).await?;
+        println!("floor listening on http://{}", listener.local_addr()?);
+        floor::serve(listener).await;
+        anyhow::Ok(())
+    })
 }
 
 fn startup_main(args: &StartupArgs) -> anyhow::Result<()> {

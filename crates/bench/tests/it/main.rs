@@ -1,4 +1,5 @@
-//! The load tool's pure parts: the loopback rule, percentiles, report formatting, /proc parsing.
+//! The load tool's pure parts (the loopback rule, percentiles, report formatting, /proc
+//! parsing) and the floor server.
 
 #![allow(
     clippy::unwrap_used,
@@ -8,6 +9,7 @@
     reason = "test code fails loudly"
 )]
 
+mod floor;
 mod report;
 mod stats;
 mod target;
