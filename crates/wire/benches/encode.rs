@@ -1,4 +1,5 @@
-//! Encoding a 1,000-key ListObjectsV2 body, and decoding an AssumeRole form body.
+//! Encoding a 1,000-key ListObjectsV2 body, decoding an AssumeRole form body, and the JSON
+//! strings of a decision record.
 
 #![allow(clippy::unwrap_used, reason = "bench setup fails loudly")]
 
@@ -56,5 +57,30 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The strings of a decision record: mostly short (an action, an account, an ARN, a
+/// condition key and its value), none needing an escape.
+fn json_strings(c: &mut Criterion) {
+    let fields = [
+        "s3:PutObject",
+        "345345345345",
+        "arn:aws:sts::345345345345:assumed-role/accounta/botocore-session-1764412345",
+        "arn:aws:s3:::account-b-data/put/w12-34567",
+        "aws:SecureTransport",
+        "false",
+        "s3:x-amz-content-sha256",
+        "7b502c3a1f48c8609ae212cdfb639dee39673f5e",
+    ];
+    c.bench_function("json_strings_of_a_decision", |b| {
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            out.clear();
+            for f in black_box(&fields) {
+                roleplay_wire::json::string(&mut out, f);
+            }
+            out.len()
+        });
+    });
+}
+
+criterion_group!(benches, bench, json_strings);
 criterion_main!(benches);

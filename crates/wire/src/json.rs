@@ -71,23 +71,58 @@ fn needs_escape(byte: u8) -> bool {
 }
 
 /// The index of the first byte that needs an escape. Whole chunks are tested without
-/// branching per byte, which the compiler turns into vector compares.
+/// branching per byte, which the compiler turns into vector compares; the last part of a
+/// longer string as the chunk that ends it (overlapping bytes known to be clean), a shorter
+/// one as words of eight bytes.
 fn first_escape(bytes: &[u8]) -> Option<usize> {
     const CHUNK: usize = 16;
     let mut chunks = bytes.chunks_exact(CHUNK);
     let mut offset = 0;
     for chunk in chunks.by_ref() {
-        if chunk.iter().fold(false, |hit, &b| hit | needs_escape(b)) {
-            return chunk
-                .iter()
-                .position(|&b| needs_escape(b))
-                .map(|p| offset + p);
+        if let Some(p) = in_chunk(chunk) {
+            return Some(offset + p);
         }
         offset += CHUNK;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| needs_escape(b))
-        .map(|p| offset + p)
+    if chunks.remainder().is_empty() {
+        return None;
+    }
+    if let Some(last) = bytes.len().checked_sub(CHUNK) {
+        return bytes.get(last..).and_then(in_chunk).map(|p| last + p);
+    }
+    // Shorter than a chunk: as two words that overlap, or byte by byte under eight.
+    let word = |at: usize| {
+        bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    match (word(0), bytes.len().checked_sub(8).and_then(word)) {
+        (Some(head), Some(tail)) => {
+            escape_in_word(head).or_else(|| escape_in_word(tail).map(|p| bytes.len() - 8 + p))
+        }
+        _ => bytes.iter().position(|&b| needs_escape(b)),
+    }
+}
+
+/// The first byte of a chunk that needs an escape, tested whole before it is searched.
+fn in_chunk(chunk: &[u8]) -> Option<usize> {
+    if chunk.iter().fold(false, |hit, &b| hit | needs_escape(b)) {
+        chunk.iter().position(|&b| needs_escape(b))
+    } else {
+        None
+    }
+}
+
+/// The first of eight bytes (little-endian in `word`) that needs an escape. Each test
+/// flags a byte in its top bit; a borrow can flag bytes above a true hit, never below one,
+/// so the lowest flag is exact.
+fn escape_in_word(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & TOPS;
+    let hits = below(word, 0x20)
+        | below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1);
+    (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
 }

@@ -28,6 +28,28 @@ fn strings_are_escaped_as_serde_json_escapes_them() {
     }
 }
 
+/// Every position of the first escape, in strings long and short, behind plain ASCII or
+/// bytes with the top bit set (which must not read as control characters).
+#[test]
+fn the_first_escape_is_found_wherever_it_is() {
+    for filler in ['a', 'é', '\u{7f}', ' '] {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1f}', '\u{0}'] {
+                    let text: String = (0..len)
+                        .map(|i| if i == at { special } else { filler })
+                        .collect();
+                    assert_eq!(
+                        String::from_utf8(written(&text)).unwrap(),
+                        serde_json::to_string(&text).unwrap(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn any_string_matches_serde_json(text in any::<String>()) {
