@@ -206,6 +206,60 @@ struct WriterState {
     batch: Option<Arc<Batch>>,
     /// The open batch's object changes.
     pending: RefCell<Pending>,
+    /// Buckets the writer has read, while nothing in the database has changed.
+    buckets: RefCell<BucketMemo>,
+}
+
+/// Bucket rows as of a committed IAM generation. Every PutObject reads its bucket (for its
+/// versioning and ownership) and checks it still exists: two queries per write, for rows
+/// that change rarely. An entry is kept only while no row has changed since the last
+/// commit (`iam_touched` unset), so it is the committed row; a commit that changed rows
+/// moves the generation on and empties the memo.
+#[derive(Default)]
+struct BucketMemo {
+    generation: u64,
+    rows: std::collections::HashMap<String, Option<crate::s3::Bucket>>,
+}
+
+/// Names held at most: missing buckets are remembered too, and a client may ask for many.
+const BUCKET_MEMO_MAX: usize = 1024;
+
+/// A write transaction's view of the memo and of what invalidates it.
+struct MemoRef<'c> {
+    memo: &'c RefCell<BucketMemo>,
+    touched: &'c AtomicBool,
+    generation: &'c AtomicU64,
+}
+
+impl MemoRef<'_> {
+    /// The bucket `name`, remembered or read by `read`.
+    fn bucket(
+        &self,
+        name: &str,
+        read: impl FnOnce() -> Result<Option<crate::s3::Bucket>, StoreError>,
+    ) -> Result<Option<crate::s3::Bucket>, StoreError> {
+        if self.touched.load(Ordering::Relaxed) {
+            return read();
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        {
+            let mut memo = self.memo.borrow_mut();
+            if memo.generation != generation {
+                memo.rows.clear();
+                memo.generation = generation;
+            }
+            if let Some(row) = memo.rows.get(name) {
+                return Ok(row.clone());
+            }
+        }
+        let row = read()?;
+        let mut memo = self.memo.borrow_mut();
+        if memo.rows.len() >= BUCKET_MEMO_MAX {
+            memo.rows.clear();
+        }
+        memo.rows.insert(name.to_owned(), row.clone());
+        Ok(row)
+    }
 }
 
 /// One transaction shared by several writes; they learn its outcome together.
@@ -324,6 +378,7 @@ impl SqliteStore {
                     conn,
                     batch: None,
                     pending: RefCell::default(),
+                    buckets: RefCell::default(),
                 }),
                 queued: AtomicUsize::new(0),
                 iam_touched,
@@ -398,6 +453,7 @@ impl SqliteStore {
             generation: Some(generations.0),
             object_generation: Some(generations.1),
             objects: ObjectsTx::Read(objects),
+            buckets: None,
         };
         let result = f(&tx);
         if tx.conn.begin.get() {
@@ -449,6 +505,11 @@ impl Writer {
                 generation: None,
                 object_generation: None,
                 objects: ObjectsTx::Write(&self.objects, &state.pending),
+                buckets: Some(MemoRef {
+                    memo: &state.buckets,
+                    touched: &self.iam_touched,
+                    generation: &self.iam_generation,
+                }),
             })
         }));
         let undo = !matches!(run, Ok(Ok(())));
@@ -847,6 +908,8 @@ struct SqliteTx<'c> {
     generation: Option<u64>,
     object_generation: Option<u64>,
     objects: ObjectsTx<'c>,
+    /// The writer's bucket memo (write transactions only).
+    buckets: Option<MemoRef<'c>>,
 }
 
 /// A transaction's access to the object state: committed only, or through the writer's

@@ -617,7 +617,10 @@ impl ReadTx for SqliteTx<'_> {
     }
 
     fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, StoreError> {
-        self.s3_get_bucket(name)
+        match &self.buckets {
+            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name)),
+            None => self.s3_get_bucket(name),
+        }
     }
 
     fn list_buckets(&self, owner: &AccountId) -> Result<Vec<Bucket>, StoreError> {

@@ -162,11 +162,14 @@ impl SqliteTx<'_> {
 
     /// `NotFound(Bucket)` unless the bucket exists.
     pub(super) fn bucket_exists(&self, name: &str) -> Result<(), WriteError> {
-        if self
-            .conn
-            .prepare_cached("SELECT 1 FROM buckets WHERE name = ?1")?
-            .exists([name])?
-        {
+        let exists = match &self.buckets {
+            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name))?.is_some(),
+            None => self
+                .conn
+                .prepare_cached("SELECT 1 FROM buckets WHERE name = ?1")?
+                .exists([name])?,
+        };
+        if exists {
             Ok(())
         } else {
             Err(WriteError::NotFound(Entity::Bucket))

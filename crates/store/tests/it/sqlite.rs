@@ -860,3 +860,161 @@ fn queued_writes_get_the_md5_of_their_own_body() {
     }
     run(Arc::new(Plain(SqliteStore::open_in_memory().unwrap())), 60);
 }
+
+/// The writer remembers the buckets it reads (every PutObject reads its own): queued
+/// writes, sharing batches or each in its own, still see each change to a bucket made
+/// before them, its creation after it was found missing, its deletion, and not a change
+/// that failed.
+#[test]
+fn queued_writes_see_each_change_to_a_bucket_before_them() {
+    use roleplay_store::testsuite::s3::{bucket, object};
+    use roleplay_store::{Versioning, WriteTx};
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let owner = testsuite::account_id(200_000_000_006);
+    let (acks, acked) = mpsc::channel::<(u64, Result<(), WriteError>)>();
+    let rounds = 120u64;
+    type Job = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), WriteError> + Send>;
+    {
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        store
+            .write(|tx| {
+                tx.create_account(&testsuite::account(&owner))?;
+                tx.create_bucket(&bucket("steady", &owner))
+            })
+            .unwrap();
+        // Even rounds queue their writes at once, so they share batches; odd rounds wait for
+        // each, so every write is a batch and the memo lives across commits.
+        let queue = |step: u64, job: Job| {
+            let (acks, (landed, wait)) = (acks.clone(), mpsc::channel());
+            store.write_then(job, move |outcome| {
+                acks.send((step, outcome)).unwrap();
+                landed.send(()).unwrap();
+            });
+            if (step / 10) % 2 == 1 {
+                wait.recv().unwrap();
+            }
+        };
+        let fail = |what: String| WriteError::from(StoreError::Backend(what.into()));
+        for i in 0..rounds {
+            let (name, steady_owner) = (format!("b{i:03}"), owner.clone());
+            let mine = owner.clone();
+            // Found missing (and so remembered as missing), then made.
+            let n = name.clone();
+            queue(
+                i * 10,
+                Box::new(move |tx| match tx.get_bucket(&n)? {
+                    None => Ok(()),
+                    Some(_) => Err(fail(format!("{n} before its creation"))),
+                }),
+            );
+            let n = name.clone();
+            queue(
+                i * 10 + 1,
+                Box::new(move |tx| tx.create_bucket(&bucket(&n, &mine))),
+            );
+            let n = name.clone();
+            queue(
+                i * 10 + 2,
+                Box::new(move |tx| {
+                    tx.put_object_version(&object(&n, "k", "null", 0, 0))?;
+                    Ok(())
+                }),
+            );
+            // A change to a bucket read just before it, and a write that reads it after.
+            queue(
+                i * 10 + 3,
+                Box::new(move |tx| {
+                    let _ = tx.get_bucket("steady")?;
+                    let mut b = bucket("steady", &steady_owner);
+                    b.versioning = if i % 2 == 0 {
+                        Versioning::Enabled
+                    } else {
+                        Versioning::Suspended
+                    };
+                    b.tags = vec![roleplay_store::Tag {
+                        key: "round".into(),
+                        value: i.to_string(),
+                    }];
+                    tx.update_bucket(&b)
+                }),
+            );
+            queue(
+                i * 10 + 4,
+                Box::new(move |tx| {
+                    let b = tx
+                        .get_bucket("steady")?
+                        .ok_or_else(|| fail("steady gone".into()))?;
+                    let want = if i % 2 == 0 {
+                        Versioning::Enabled
+                    } else {
+                        Versioning::Suspended
+                    };
+                    match b.tags.first() {
+                        Some(t) if t.value == i.to_string() && b.versioning == want => Ok(()),
+                        _ => Err(fail(format!(
+                            "round {i} read {:?} {:?}",
+                            b.tags, b.versioning
+                        ))),
+                    }
+                }),
+            );
+            // A change that fails and is undone leaves the bucket as it was.
+            let n = name.clone();
+            queue(
+                i * 10 + 5,
+                Box::new(move |tx| {
+                    let mut b = tx
+                        .get_bucket("steady")?
+                        .ok_or_else(|| fail("steady gone".into()))?;
+                    b.tags.clear();
+                    tx.update_bucket(&b)?;
+                    Err(fail(format!("{n}: undone on purpose")))
+                }),
+            );
+            queue(
+                i * 10 + 6,
+                Box::new(move |tx| {
+                    let b = tx
+                        .get_bucket("steady")?
+                        .ok_or_else(|| fail("steady gone".into()))?;
+                    if b.tags.len() == 1 {
+                        Ok(())
+                    } else {
+                        Err(fail("the undone change was seen".into()))
+                    }
+                }),
+            );
+            // Emptied and deleted: the next write to it finds no bucket.
+            let n = name.clone();
+            queue(
+                i * 10 + 7,
+                Box::new(move |tx| {
+                    tx.delete_object_version(&n, "k", "null")?;
+                    tx.delete_bucket(&n)
+                }),
+            );
+            let n = name.clone();
+            queue(
+                i * 10 + 8,
+                Box::new(move |tx| {
+                    match tx.put_object_version(&object(&n, "late", "null", 0, 0)) {
+                        Err(WriteError::NotFound(_)) => Ok(()),
+                        other => Err(fail(format!("{n} after its deletion: {other:?}"))),
+                    }
+                }),
+            );
+        }
+    }
+    drop(acks);
+    let mut outcomes: Vec<_> = acked.iter().collect();
+    outcomes.sort_by_key(|(step, _)| *step);
+    assert_eq!(outcomes.len(), rounds as usize * 9);
+    for (step, outcome) in &outcomes {
+        if step % 10 == 5 {
+            assert!(outcome.is_err(), "step {step}");
+        } else {
+            assert!(outcome.is_ok(), "step {step}: {outcome:?}");
+        }
+    }
+}
