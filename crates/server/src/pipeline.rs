@@ -97,8 +97,9 @@ pub(crate) async fn handle(
     if is_s3(&req) {
         let (expects, empty) = continue_expected(&req);
         let (parts, body) = req.into_parts();
+        // Boxed: the S3 future is several KiB, and every layer above would move it whole.
         let (mut response, principal, operation) =
-            s3::handle(&state, peer, parts, body, &rid).await;
+            Box::pin(s3::handle(&state, peer, parts, body, &rid)).await;
         if closes_after(expects, empty, response.status()) {
             response.headers_mut().insert(
                 header::CONNECTION,
@@ -121,7 +122,7 @@ pub(crate) async fn handle(
         );
         return response;
     }
-    let out = run(&state, peer, req, &rid).await;
+    let out = Box::pin(run(&state, peer, req, &rid)).await;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     tracing::info!(
         request_id = %rid,
