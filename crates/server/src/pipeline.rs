@@ -108,9 +108,9 @@ pub(crate) async fn handle(
         }
         let status = response.status().as_u16();
         tracing::info!(
-            request_id = %rid,
+            request_id = rid.as_str(),
             principal = principal.as_deref().unwrap_or("-"),
-            operation = %operation,
+            operation = operation.as_str(),
             decision = match status {
                 200..=299 => "allow",
                 403 => "deny",
@@ -125,10 +125,10 @@ pub(crate) async fn handle(
     let out = Box::pin(run(&state, peer, req, &rid)).await;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     tracing::info!(
-        request_id = %rid,
+        request_id = rid.as_str(),
         account = out.account.as_deref().unwrap_or("-"),
         principal = out.principal.as_deref().unwrap_or("-"),
-        operation = %out.operation,
+        operation = out.operation.as_str(),
         decision = match (out.status, out.code.as_deref()) {
             (200, _) => "allow",
             (_, Some("AccessDenied")) => "deny",

@@ -963,6 +963,17 @@ impl Write for BlobWriter {
 }
 
 impl BlobWriter {
+    /// Says how long the body will be, so that one that stays inline is held in one
+    /// allocation instead of one per doubling.
+    pub fn expect(&mut self, len: u64) {
+        if let Some(Sink::Inline { buf, store }) = &mut self.sink
+            && buf.is_empty()
+            && len <= store.inline_max as u64
+        {
+            buf.reserve_exact(usize::try_from(len).unwrap_or(0));
+        }
+    }
+
     /// Writes all of `bytes`, sharing them with the hashing thread without a copy.
     pub fn write_bytes(&mut self, bytes: Bytes) -> io::Result<()> {
         let mut rest: &[u8] = &bytes;

@@ -55,13 +55,15 @@ pub(crate) fn read_failure(e: &axum::Error) -> S3Error {
 }
 
 fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
-    ["crc32", "crc32c", "sha1", "sha256"]
-        .iter()
-        .filter_map(|a| {
-            header_str(parts, &format!("x-amz-checksum-{a}"))
-                .map(|v| ((*a).to_owned(), v.to_owned()))
-        })
-        .collect()
+    [
+        ("crc32", "x-amz-checksum-crc32"),
+        ("crc32c", "x-amz-checksum-crc32c"),
+        ("sha1", "x-amz-checksum-sha1"),
+        ("sha256", "x-amz-checksum-sha256"),
+    ]
+    .iter()
+    .filter_map(|(a, h)| header_str(parts, h).map(|v| ((*a).to_owned(), v.to_owned())))
+    .collect()
 }
 
 /// Streams `body` into a new blob and verifies it; on any failure the blob is gone.
@@ -108,6 +110,11 @@ pub(crate) async fn receive_body(
         defer_md5: defer_md5 && header_str(parts, "content-md5").is_none(),
     };
     let mut writer = blobs.begin(checksums).map_err(|_| internal())?;
+    if decoder.is_none()
+        && let Some(n) = declared
+    {
+        writer.expect(n);
+    }
 
     let mut body = body;
     let mut total: u64 = 0;
