@@ -199,6 +199,9 @@ struct Jobs {
     waiting: VecDeque<(Queued, WriteDone)>,
     /// Set when the store is dropped: the queue thread finishes what is queued and stops.
     closing: bool,
+    /// Whether the queue thread is waiting for jobs. A busy thread finds new jobs when it
+    /// looks again, so only a waiting one is woken (a wake-up is a system call each time).
+    idle: bool,
 }
 
 struct WriterState {
@@ -435,8 +438,14 @@ impl SqliteStore {
                 }
             }
         }
-        lock(&self.writer.jobs).waiting.push_back((queued, done));
-        self.writer.jobs_ready.notify_one();
+        let idle = {
+            let mut jobs = lock(&self.writer.jobs);
+            jobs.waiting.push_back((queued, done));
+            jobs.idle
+        };
+        if idle {
+            self.writer.jobs_ready.notify_one();
+        }
     }
 
     fn read_on(
@@ -604,10 +613,12 @@ impl Writer {
             {
                 let mut jobs = lock(&self.jobs);
                 while jobs.waiting.is_empty() && !jobs.closing {
+                    jobs.idle = true;
                     jobs = self
                         .jobs_ready
                         .wait(jobs)
                         .unwrap_or_else(PoisonError::into_inner);
+                    jobs.idle = false;
                 }
                 if jobs.waiting.is_empty() {
                     return;
