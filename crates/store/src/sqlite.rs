@@ -235,14 +235,16 @@ struct MemoRef<'c> {
 }
 
 impl MemoRef<'_> {
-    /// The bucket `name`, remembered or read by `read`.
-    fn bucket(
+    /// `pick` of the bucket `name`, remembered or read by `read` (a hit is not cloned
+    /// unless `pick` clones it).
+    fn bucket<T>(
         &self,
         name: &str,
         read: impl FnOnce() -> Result<Option<crate::s3::Bucket>, StoreError>,
-    ) -> Result<Option<crate::s3::Bucket>, StoreError> {
+        pick: impl FnOnce(&Option<crate::s3::Bucket>) -> T,
+    ) -> Result<T, StoreError> {
         if self.touched.load(Ordering::Relaxed) {
-            return read();
+            return Ok(pick(&read()?));
         }
         let generation = self.generation.load(Ordering::Acquire);
         {
@@ -252,16 +254,17 @@ impl MemoRef<'_> {
                 memo.generation = generation;
             }
             if let Some(row) = memo.rows.get(name) {
-                return Ok(row.clone());
+                return Ok(pick(row));
             }
         }
         let row = read()?;
+        let picked = pick(&row);
         let mut memo = self.memo.borrow_mut();
         if memo.rows.len() >= BUCKET_MEMO_MAX {
             memo.rows.clear();
         }
-        memo.rows.insert(name.to_owned(), row.clone());
-        Ok(row)
+        memo.rows.insert(name.to_owned(), row);
+        Ok(picked)
     }
 }
 

@@ -618,7 +618,7 @@ impl ReadTx for SqliteTx<'_> {
 
     fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, StoreError> {
         match &self.buckets {
-            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name)),
+            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name), Option::clone),
             None => self.s3_get_bucket(name),
         }
     }

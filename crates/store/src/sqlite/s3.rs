@@ -163,7 +163,7 @@ impl SqliteTx<'_> {
     /// `NotFound(Bucket)` unless the bucket exists.
     pub(super) fn bucket_exists(&self, name: &str) -> Result<(), WriteError> {
         let exists = match &self.buckets {
-            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name))?.is_some(),
+            Some(memo) => memo.bucket(name, || self.s3_get_bucket(name), Option::is_some)?,
             None => self
                 .conn
                 .prepare_cached("SELECT 1 FROM buckets WHERE name = ?1")?
