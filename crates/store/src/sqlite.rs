@@ -458,17 +458,14 @@ impl SqliteStore {
         f: &mut dyn FnMut(&dyn ReadTx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let tx = SqliteTx {
-            conn: TxConn {
-                conn,
-                begin: std::cell::Cell::new(true),
-            },
+            conn: TxConn::new(conn, "BEGIN"),
             generation: Some(generations.0),
             object_generation: Some(generations.1),
             objects: ObjectsTx::Read(objects),
             buckets: None,
         };
         let result = f(&tx);
-        if tx.conn.begin.get() {
+        if !tx.conn.began() {
             // Answered without a statement (from the engine's caches): nothing began.
             return result;
         }
@@ -495,8 +492,9 @@ impl Writer {
         Ok(batch)
     }
 
-    /// Runs `f` in a savepoint of the batch: its changes stay if it returns `Ok`, and only
-    /// its own are undone otherwise. A panic is returned, not resumed.
+    /// Runs `f` in a savepoint of the batch, begun at its first statement: its changes
+    /// stay if it returns `Ok`, and only its own are undone otherwise. A panic is returned,
+    /// not resumed.
     fn apply(
         &self,
         state: &WriterState,
@@ -504,16 +502,10 @@ impl Writer {
         f: &mut dyn FnMut(&mut dyn WriteTx) -> Result<(), StoreError>,
     ) -> std::thread::Result<Result<(), StoreError>> {
         let conn = &state.conn;
-        if let Err(e) = exec(conn, "SAVEPOINT write") {
-            return Ok(Err(e.into()));
-        }
         let mark = state.pending.borrow().mark();
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            f(&mut SqliteTx {
-                conn: TxConn {
-                    conn,
-                    begin: std::cell::Cell::new(false),
-                },
+        let (run, savepoint) = {
+            let mut tx = SqliteTx {
+                conn: TxConn::new(conn, "SAVEPOINT write"),
                 generation: None,
                 object_generation: None,
                 objects: ObjectsTx::Write(&self.objects, &state.pending),
@@ -522,18 +514,20 @@ impl Writer {
                     touched: &self.iam_touched,
                     generation: &self.iam_generation,
                 }),
-            })
-        }));
+            };
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut tx)));
+            (run, tx.conn.began())
+        };
         let undo = !matches!(run, Ok(Ok(())));
         if undo {
             state.pending.borrow_mut().rollback(mark);
         } else {
             state.pending.borrow_mut().settle();
         }
-        if undo && !conn.is_autocommit() {
+        if savepoint && undo && !conn.is_autocommit() {
             let _ = exec(conn, "ROLLBACK TO write");
         }
-        if !conn.is_autocommit() {
+        if savepoint && !conn.is_autocommit() {
             let _ = exec(conn, "RELEASE write");
         }
         if !undo {
@@ -832,22 +826,36 @@ impl Drop for SqliteStore {
 /// way (SQLite's `BEGIN` is deferred), after the generations it reports were read.
 struct TxConn<'c> {
     conn: &'c Connection,
-    /// Whether `BEGIN` is still to run.
-    begin: std::cell::Cell<bool>,
+    /// The statement still to run before the first one: a read's `BEGIN`, or the savepoint
+    /// of a write in a batch. A write that runs no SQL (a PutObject whose bucket the
+    /// writer remembers) then costs the database nothing.
+    begin: std::cell::Cell<Option<&'static str>>,
 }
 
 impl<'c> TxConn<'c> {
-    fn prepare_cached(&self, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-        if self.begin.get() {
-            exec(self.conn, "BEGIN")?;
-            self.begin.set(false);
+    fn new(conn: &'c Connection, begin: &'static str) -> Self {
+        Self {
+            conn,
+            begin: std::cell::Cell::new(Some(begin)),
         }
-        self.conn.prepare_cached(sql)
     }
 
-    /// The connection of a transaction already begun (a write's).
-    fn begun(&self) -> &'c Connection {
-        self.conn
+    fn prepare_cached(&self, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        self.begun()?.prepare_cached(sql)
+    }
+
+    /// The connection, once the transaction has begun.
+    fn begun(&self) -> rusqlite::Result<&'c Connection> {
+        if let Some(begin) = self.begin.get() {
+            exec(self.conn, begin)?;
+            self.begin.set(None);
+        }
+        Ok(self.conn)
+    }
+
+    /// Whether a statement has run.
+    fn began(&self) -> bool {
+        self.begin.get().is_none()
     }
 }
 

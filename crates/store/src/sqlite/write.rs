@@ -55,12 +55,12 @@ impl SqliteTx<'_> {
         &self,
         f: impl FnOnce(&Self) -> Result<T, WriteError>,
     ) -> Result<T, WriteError> {
-        super::exec(self.conn.begun(), "SAVEPOINT op")?;
+        super::exec(self.conn.begun()?, "SAVEPOINT op")?;
         let result = f(self);
         if result.is_err() {
-            super::exec(self.conn.begun(), "ROLLBACK TO op")?;
+            super::exec(self.conn.begun()?, "ROLLBACK TO op")?;
         }
-        super::exec(self.conn.begun(), "RELEASE op")?;
+        super::exec(self.conn.begun()?, "RELEASE op")?;
         result
     }
 

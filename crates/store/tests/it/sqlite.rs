@@ -1018,3 +1018,94 @@ fn queued_writes_see_each_change_to_a_bucket_before_them() {
         }
     }
 }
+
+/// A write that runs no SQL (a PutObject whose bucket the writer remembers) shares its
+/// batch with writes that do: one that fails undoes only its own changes, with or without
+/// statements, and the writes around it land.
+#[test]
+fn a_failed_write_in_a_shared_batch_undoes_only_its_own_changes() {
+    use roleplay_store::WriteTx;
+    use roleplay_store::testsuite::s3::{bucket, object};
+    use std::sync::mpsc;
+    type Job = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), WriteError> + Send>;
+    let fail = || WriteError::from(StoreError::Backend("refused on purpose".into()));
+    let dir = tempfile::tempdir().unwrap();
+    for store in [
+        SqliteStore::open(dir.path()).unwrap(),
+        SqliteStore::open_in_memory().unwrap(),
+    ] {
+        let owner = testsuite::account_id(200_000_000_007);
+        store
+            .write(|tx| {
+                tx.create_account(&testsuite::account(&owner))?;
+                tx.create_bucket(&bucket("steady", &owner))
+            })
+            .unwrap();
+        // A committed PutObject: the writer now remembers the bucket.
+        let (warm, warmed) = mpsc::channel();
+        store.write_then(
+            |tx| tx.put_object_version(&object("steady", "warm", "null", 1, 4)),
+            move |r| warm.send(r.map(|_| ())).unwrap(),
+        );
+        warmed.recv().unwrap().unwrap();
+
+        // The first job holds the writer until the rest are queued: one batch for all.
+        let (open, gate) = mpsc::channel::<()>();
+        let (acks, acked) = mpsc::channel::<(usize, Result<(), WriteError>)>();
+        let put = |key: &'static str| object("steady", key, "null", 2, 4);
+        let jobs: Vec<Job> = vec![
+            Box::new(move |tx| {
+                gate.recv().unwrap();
+                tx.put_object_version(&put("kept")).map(|_| ())
+            }),
+            Box::new(move |tx| {
+                tx.put_object_version(&put("undone"))?;
+                Err(fail())
+            }),
+            Box::new(move |_| Err(fail())),
+            {
+                let owner = owner.clone();
+                Box::new(move |tx| tx.create_bucket(&bucket("made", &owner)))
+            },
+            {
+                let owner = owner.clone();
+                Box::new(move |tx| {
+                    tx.create_bucket(&bucket("refused", &owner))?;
+                    tx.put_object_version(&object("refused", "k", "null", 3, 4))?;
+                    Err(fail())
+                })
+            },
+            Box::new(move |tx| tx.put_object_version(&put("after")).map(|_| ())),
+        ];
+        let n = jobs.len();
+        for (i, job) in jobs.into_iter().enumerate() {
+            let acks = acks.clone();
+            store.write_then(job, move |r| acks.send((i, r)).unwrap());
+        }
+        open.send(()).unwrap();
+        let mut outcomes: Vec<_> = acked.iter().take(n).collect();
+        outcomes.sort_by_key(|(i, _)| *i);
+        let ok: Vec<bool> = outcomes.iter().map(|(_, r)| r.is_ok()).collect();
+        assert_eq!(ok, [true, false, false, true, false, true]);
+
+        let object_in = |b: &str, k: &str| {
+            store
+                .read(|tx| tx.get_object(b, k, None))
+                .unwrap()
+                .is_some()
+        };
+        assert!(object_in("steady", "kept"));
+        assert!(object_in("steady", "after"));
+        assert!(
+            !object_in("steady", "undone"),
+            "the failed put left its object"
+        );
+        let bucket_exists = |b: &str| store.read(|tx| tx.get_bucket(b)).unwrap().is_some();
+        assert!(bucket_exists("made"));
+        assert!(
+            !bucket_exists("refused"),
+            "the failed write left its bucket"
+        );
+        assert!(!object_in("refused", "k"));
+    }
+}
