@@ -240,7 +240,8 @@ fn build_state(
     clock_control: bool,
     io_timeout: f64,
 ) -> Result<(Arc<AppState>, Timeouts)> {
-    let ids: Arc<dyn IdGen> = Arc::new(SecureRandom);
+    let ids: Arc<dyn IdGen> =
+        Arc::new(SecureRandom::new().context("seeding from the system's random source")?);
     let store: Arc<dyn Store> = match data_dir {
         None => Arc::new(SqliteStore::open_in_memory().context("opening the in-memory store")?),
         Some(dir) => Arc::new(
