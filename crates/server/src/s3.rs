@@ -30,6 +30,7 @@ mod config;
 mod copy;
 mod delete_objects;
 mod multipart;
+mod names;
 
 const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 /// Bodies of bucket-level requests (configuration XML, policies).
@@ -79,8 +80,8 @@ fn error_response(e: &S3Error, rid: &str, head: bool) -> Response {
 
 fn request_headers(h: &mut HeaderMap, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
-        h.insert("x-amz-request-id", v.clone());
-        h.insert("x-amz-id-2", v);
+        h.insert(names::X_AMZ_REQUEST_ID, v.clone());
+        h.insert(names::X_AMZ_ID_2, v);
     }
 }
 
@@ -90,7 +91,7 @@ fn request_headers(h: &mut HeaderMap, rid: &str) {
 /// `x-amz-server-side-encryption: AES256`.
 pub(crate) fn sse_default(r: &mut Response) {
     r.headers_mut().insert(
-        "x-amz-server-side-encryption",
+        names::X_AMZ_SERVER_SIDE_ENCRYPTION,
         HeaderValue::from_static("AES256"),
     );
 }
@@ -175,7 +176,7 @@ fn decode_query(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn header_str<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+fn header_str(parts: &Parts, name: impl header::AsHeaderName) -> Option<&str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -224,10 +225,10 @@ async fn serve(
     let query = decode_query(raw_query);
     let routed = route(
         parts.method.as_str(),
-        header_str(parts, "host"),
+        header_str(parts, header::HOST),
         parts.uri.path(),
         &query,
-        parts.headers.contains_key("x-amz-copy-source"),
+        parts.headers.contains_key(names::X_AMZ_COPY_SOURCE),
     );
     let op_name = routed
         .as_ref()
@@ -295,7 +296,7 @@ async fn serve(
             .map(|v| v.claims.scope.region().to_owned())
             .unwrap_or_else(|| "us-east-1".into()),
         secure: false,
-        user_agent: header_str(parts, "user-agent").map(str::to_owned),
+        user_agent: header_str(parts, header::USER_AGENT).map(str::to_owned),
         s3_keys: request_keys(parts, verified.as_ref()),
     };
     let bucket = route.bucket.clone().unwrap_or_default();
@@ -582,7 +583,7 @@ async fn serve(
                 .iter()
                 .find(|(k, _)| k == "versionId")
                 .map(|(_, v)| v.clone());
-            let range = header_str(parts, "range").map(str::to_owned);
+            let range = header_str(parts, header::RANGE).map(str::to_owned);
             let conditions = Conditions::from(parts);
             let blobs = engine.blobs().clone();
             let overrides: Vec<(String, String)> = query
@@ -761,11 +762,11 @@ impl From<&Parts> for Conditions {
             header_str(parts, n).and_then(|v| roleplay_wire::time::parse_http_date(v).ok())
         };
         Conditions {
-            if_match: header_str(parts, "if-match").map(str::to_owned),
-            if_none_match: header_str(parts, "if-none-match").map(str::to_owned),
+            if_match: header_str(parts, header::IF_MATCH).map(str::to_owned),
+            if_none_match: header_str(parts, header::IF_NONE_MATCH).map(str::to_owned),
             if_modified_since: date("if-modified-since"),
             if_unmodified_since: date("if-unmodified-since"),
-            checksum_mode: header_str(parts, "x-amz-checksum-mode")
+            checksum_mode: header_str(parts, names::X_AMZ_CHECKSUM_MODE)
                 .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")),
         }
     }
@@ -1114,7 +1115,8 @@ async fn put_object(
     verified: Option<Verified>,
 ) -> Result<Response, S3Error> {
     copy::check_write(key, parts, true)?;
-    let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
+    let declared: Option<u64> =
+        header_str(parts, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > MAX_PUT) {
         return Err(S3Error::new(
             "EntityTooLarge",
@@ -1124,8 +1126,8 @@ async fn put_object(
     }
     // A conditional write (S3 takes only `*` for If-None-Match).
     let condition = match (
-        header_str(parts, "if-none-match"),
-        header_str(parts, "if-match"),
+        header_str(parts, header::IF_NONE_MATCH),
+        header_str(parts, header::IF_MATCH),
     ) {
         (Some(v), _) if v.trim() == "*" => Some(WriteCondition::IfNoneMatch),
         (Some(_), _) => {
@@ -1223,7 +1225,7 @@ fn chunk_code(code: &str) -> &'static str {
 
 /// `x-amz-decoded-content-length` must equal the decoded size of an aws-chunked body.
 fn decoder_declared_mismatch(parts: &Parts, total: u64) -> bool {
-    header_str(parts, "x-amz-decoded-content-length")
+    header_str(parts, names::X_AMZ_DECODED_CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|declared| declared != total)
 }

@@ -2,8 +2,11 @@
 //! aws-chunked chunk signatures and trailers, `x-amz-decoded-content-length`, `Content-MD5`
 //! and the `x-amz-checksum-*` headers or trailer. Memory stays bounded by one frame.
 
-use super::{chunk_code, computed_checksum, decoder_declared_mismatch, header_str, internal};
+use super::{
+    chunk_code, computed_checksum, decoder_declared_mismatch, header_str, internal, names,
+};
 use axum::body::Body;
+use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -56,10 +59,10 @@ pub(crate) fn read_failure(e: &axum::Error) -> S3Error {
 
 fn checksum_headers(parts: &Parts) -> Vec<(String, String)> {
     [
-        ("crc32", "x-amz-checksum-crc32"),
-        ("crc32c", "x-amz-checksum-crc32c"),
-        ("sha1", "x-amz-checksum-sha1"),
-        ("sha256", "x-amz-checksum-sha256"),
+        ("crc32", names::X_AMZ_CHECKSUM_CRC32),
+        ("crc32c", names::X_AMZ_CHECKSUM_CRC32C),
+        ("sha1", names::X_AMZ_CHECKSUM_SHA1),
+        ("sha256", names::X_AMZ_CHECKSUM_SHA256),
     ]
     .iter()
     .filter_map(|(a, h)| header_str(parts, h).map(|v| ((*a).to_owned(), v.to_owned())))
@@ -77,7 +80,8 @@ pub(crate) async fn receive_body(
     max: u64,
     defer_md5: bool,
 ) -> Result<Received, S3Error> {
-    let declared: Option<u64> = header_str(parts, "content-length").and_then(|v| v.parse().ok());
+    let declared: Option<u64> =
+        header_str(parts, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
@@ -98,7 +102,7 @@ pub(crate) async fn receive_body(
         _ => None,
     };
     let claimed = checksum_headers(parts);
-    let trailer_algorithm = header_str(parts, "x-amz-trailer")
+    let trailer_algorithm = header_str(parts, names::X_AMZ_TRAILER)
         .map(|t| t.trim().trim_start_matches("x-amz-checksum-").to_owned());
     let wanted =
         |a: &str| claimed.iter().any(|(k, _)| k == a) || trailer_algorithm.as_deref() == Some(a);
@@ -107,7 +111,7 @@ pub(crate) async fn receive_body(
         sha1: wanted("sha1"),
         crc32: wanted("crc32"),
         crc32c: wanted("crc32c"),
-        defer_md5: defer_md5 && header_str(parts, "content-md5").is_none(),
+        defer_md5: defer_md5 && header_str(parts, names::CONTENT_MD5).is_none(),
     };
     let mut writer = blobs.begin(checksums).map_err(|_| internal())?;
     if decoder.is_none()
@@ -172,7 +176,7 @@ pub(crate) async fn receive_body(
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
         ));
     }
-    if let Some(md5) = header_str(parts, "content-md5") {
+    if let Some(md5) = header_str(parts, names::CONTENT_MD5) {
         let ok = base64::engine::general_purpose::STANDARD
             .decode(md5.trim())
             .ok()

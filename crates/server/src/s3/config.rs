@@ -1,10 +1,12 @@
 //! Versioning, tagging, ACL, Object Ownership and public access block requests: their XML
 //! bodies and headers in, their XML out.
 
-use super::{MAX_CONFIG_BODY, S3_NS, empty, header_str, malformed_xml, read_small, xml_response};
+use super::{
+    MAX_CONFIG_BODY, S3_NS, empty, header_str, malformed_xml, names, read_small, xml_response,
+};
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use roleplay_engine::s3::{
     ALL_USERS, AUTHENTICATED_USERS, AclRequest, AclView, Grantee, GranteeSpec, PutExtras, S3Error,
@@ -548,17 +550,17 @@ pub(super) fn tags_from_header(value: &str) -> Vec<Tag> {
         .collect()
 }
 
-const GRANT_HEADERS: [(&str, &str); 5] = [
-    ("x-amz-grant-full-control", "FULL_CONTROL"),
-    ("x-amz-grant-read", "READ"),
-    ("x-amz-grant-write", "WRITE"),
-    ("x-amz-grant-read-acp", "READ_ACP"),
-    ("x-amz-grant-write-acp", "WRITE_ACP"),
+const GRANT_HEADERS: [(HeaderName, &str); 5] = [
+    (names::X_AMZ_GRANT_FULL_CONTROL, "FULL_CONTROL"),
+    (names::X_AMZ_GRANT_READ, "READ"),
+    (names::X_AMZ_GRANT_WRITE, "WRITE"),
+    (names::X_AMZ_GRANT_READ_ACP, "READ_ACP"),
+    (names::X_AMZ_GRANT_WRITE_ACP, "WRITE_ACP"),
 ];
 
 /// An ACL set by `x-amz-acl` or `x-amz-grant-*` headers, if any.
 pub(super) fn acl_from_headers(parts: &Parts) -> Result<Option<AclRequest>, S3Error> {
-    let canned = header_str(parts, "x-amz-acl");
+    let canned = header_str(parts, names::X_AMZ_ACL);
     let mut grants = Vec::new();
     for (header, permission) in GRANT_HEADERS {
         let Some(value) = header_str(parts, header) else {
@@ -625,7 +627,7 @@ fn acl_from_body(text: &str) -> Result<AclRequest, S3Error> {
 /// What a `PutObject`'s headers set besides the body.
 pub(super) fn put_extras(parts: &Parts) -> Result<PutExtras, S3Error> {
     Ok(PutExtras {
-        tags: header_str(parts, "x-amz-tagging")
+        tags: header_str(parts, names::X_AMZ_TAGGING)
             .map(tags_from_header)
             .unwrap_or_default(),
         acl: acl_from_headers(parts)?,

@@ -2,8 +2,8 @@
 //! copy sharing the source's blobs; `CopyObjectResult` XML.
 
 use super::{Ctx, S3_NS, etag_matches, header_str, internal, xml_response};
-use axum::http::HeaderValue;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use md5::{Digest, Md5};
 use roleplay_engine::s3::S3Error;
@@ -42,14 +42,14 @@ pub(super) fn check_write(key: &str, parts: &Parts, metadata: bool) -> Result<()
 pub(super) fn request_meta(parts: &Parts) -> ObjectMeta {
     ObjectMeta {
         headers: roleplay_store::ContentHeaders {
-            content_type: header_str(parts, "content-type").map(str::to_owned),
-            content_encoding: header_str(parts, "content-encoding")
+            content_type: header_str(parts, header::CONTENT_TYPE).map(str::to_owned),
+            content_encoding: header_str(parts, header::CONTENT_ENCODING)
                 .filter(|e| !e.contains("aws-chunked"))
                 .map(str::to_owned),
-            content_disposition: header_str(parts, "content-disposition").map(str::to_owned),
-            content_language: header_str(parts, "content-language").map(str::to_owned),
-            cache_control: header_str(parts, "cache-control").map(str::to_owned),
-            expires: header_str(parts, "expires").map(str::to_owned),
+            content_disposition: header_str(parts, header::CONTENT_DISPOSITION).map(str::to_owned),
+            content_language: header_str(parts, header::CONTENT_LANGUAGE).map(str::to_owned),
+            cache_control: header_str(parts, header::CACHE_CONTROL).map(str::to_owned),
+            expires: header_str(parts, header::EXPIRES).map(str::to_owned),
         },
         metadata: parts
             .headers
