@@ -265,8 +265,8 @@ impl Engine {
             "aws:epochtime",
             itoa::Buffer::new().format(info.now.unix_timestamp()),
         );
-        ctx.insert(
-            "aws:SecureTransport",
+        ctx.insert_static(
+            "aws:securetransport",
             if info.secure { "true" } else { "false" },
         );
         ctx.insert_static("aws:viaawsservice", "false");
@@ -281,8 +281,8 @@ impl Engine {
         }
         if let Some(s) = id.session() {
             ctx.insert_static("aws:tokenissuetime", crate::iso8601_from_unix(s.issued_at));
-            ctx.insert(
-                "aws:MultiFactorAuthPresent",
+            ctx.insert_static(
+                "aws:multifactorauthpresent",
                 if s.mfa_authenticated { "true" } else { "false" },
             );
             if let Some(si) = &s.source_identity {

@@ -135,7 +135,7 @@ pub(crate) fn bucket_arn(name: &str) -> String {
 
 /// `arn:aws:s3:::BUCKET/KEY`, the resource of object-level actions.
 pub(crate) fn object_arn(bucket: &str, key: &str) -> String {
-    roleplay_types::Arn::s3_object(bucket, key).to_string()
+    roleplay_types::Arn::s3_object_text(bucket, key)
 }
 
 /// S3's rules for bucket names.
@@ -186,8 +186,8 @@ impl Engine {
                     roleplay_policy::Caller::new(roleplay_policy::Principal::Anonymous).context();
                 ctx.insert_static("aws:currenttime", crate::iso8601(info.now));
                 ctx.insert_static("aws:epochtime", info.now.unix_timestamp().to_string());
-                ctx.insert(
-                    "aws:SecureTransport",
+                ctx.insert_static(
+                    "aws:securetransport",
                     if info.secure { "true" } else { "false" },
                 );
                 if let Some(ip) = info.source_ip {

@@ -38,7 +38,14 @@ type KeyMap = HashMap<KeyName, ContextValue, foldhash::fast::RandomState>;
 
 /// Condition keys shared by many requests, such as a caller's, to build contexts over.
 #[derive(Debug, Clone, Default)]
-pub struct SharedKeys(Arc<KeyMap>);
+pub struct SharedKeys(Arc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    map: KeyMap,
+    /// The names in order, for [`Context::sorted`]: sorted once, not on every request.
+    names: Vec<KeyName>,
+}
 
 /// `key` lower-cased, borrowed when it already is.
 fn key_name(key: &'static str) -> KeyName {
@@ -77,13 +84,18 @@ impl Context {
     /// These keys, to be shared by the contexts built [`over`](Self::over) them.
     pub fn into_shared(mut self) -> SharedKeys {
         self.flatten();
-        SharedKeys(Arc::new(self.keys))
+        let mut names: Vec<KeyName> = self.keys.keys().cloned().collect();
+        names.sort_unstable();
+        SharedKeys(Arc::new(Shared {
+            map: self.keys,
+            names,
+        }))
     }
 
     /// Copies the shared keys up into this context's own.
     fn flatten(&mut self) {
         if let Some(base) = self.base.take() {
-            for (k, v) in base.0.iter() {
+            for (k, v) in base.0.map.iter() {
                 if !self.keys.contains_key(k) {
                     self.keys.insert(k.clone(), v.clone());
                 }
@@ -139,7 +151,7 @@ impl Context {
     pub(crate) fn get_lower(&self, key: &str) -> Option<&ContextValue> {
         self.keys
             .get(key)
-            .or_else(|| self.base.as_ref().and_then(|b| b.0.get(key)))
+            .or_else(|| self.base.as_ref().and_then(|b| b.0.map.get(key)))
     }
 
     /// The value of an already lower-cased single-valued key.
@@ -155,7 +167,7 @@ impl Context {
         let shared = self
             .base
             .iter()
-            .flat_map(|b| b.0.iter())
+            .flat_map(|b| b.0.map.iter())
             .filter(|(k, _)| !self.keys.contains_key(*k));
         self.keys.iter().chain(shared).map(|(k, v)| (k.as_ref(), v))
     }
@@ -167,7 +179,34 @@ impl Context {
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.base.as_ref().is_none_or(|b| b.0.is_empty())
+        self.keys.is_empty() && self.base.as_ref().is_none_or(|b| b.0.map.is_empty())
+    }
+
+    /// Every key and value, keys lower-cased, in order of the keys: the request's own
+    /// sorted and merged with the shared ones, which are sorted already.
+    pub fn sorted(&self) -> Vec<(&str, &ContextValue)> {
+        let mut own: Vec<(&str, &ContextValue)> =
+            self.keys.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        own.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let Some(base) = &self.base else {
+            return own;
+        };
+        let mut out = Vec::with_capacity(own.len() + base.0.names.len());
+        let mut own = own.into_iter().peekable();
+        for name in &base.0.names {
+            let name = name.as_ref();
+            while let Some(next) = own.next_if(|(k, _)| *k < name) {
+                out.push(next);
+            }
+            if own.peek().is_some_and(|(k, _)| *k == name) {
+                continue;
+            }
+            if let Some(value) = base.0.map.get(name) {
+                out.push((name, value));
+            }
+        }
+        out.extend(own);
+        out
     }
 }
 
@@ -366,6 +405,44 @@ mod tests {
         assert_eq!(single("aws:principaltag/team"), "blue");
         assert_eq!(single("aws:PrincipalAccount"), "345345345345");
         assert!(c.get("aws:username").is_none());
+    }
+
+    #[test]
+    fn sorted_keys_merge_own_and_shared_in_order() {
+        let mut shared = Context::new();
+        for k in ["aws:b", "aws:d", "aws:f", "aws:h"] {
+            shared.insert_static(k, "shared");
+        }
+        let shared = shared.into_shared();
+        let mut own = Context::over(shared.clone());
+        // Before, between and after the shared names, and over two of them.
+        for k in ["aws:a", "aws:c", "aws:d", "aws:h", "aws:z"] {
+            own.insert_static(k, "own");
+        }
+        let mut want: Vec<(&str, &ContextValue)> = own.iter().collect();
+        want.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        assert_eq!(own.sorted(), want);
+        let names: Vec<&str> = own.sorted().iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "aws:a", "aws:b", "aws:c", "aws:d", "aws:f", "aws:h", "aws:z"
+            ]
+        );
+        assert_eq!(own.single_lower("aws:d"), Some("own"));
+        assert!(
+            own.sorted()
+                .iter()
+                .all(|(k, v)| own.get_lower(k) == Some(*v))
+        );
+        // Nothing of its own, or no shared keys at all.
+        let bare = Context::over(shared);
+        assert_eq!(bare.sorted().len(), 4);
+        let mut flat = Context::new();
+        flat.insert_static("aws:y", "1");
+        flat.insert_static("aws:x", "2");
+        let names: Vec<&str> = flat.sorted().iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["aws:x", "aws:y"]);
     }
 
     #[test]

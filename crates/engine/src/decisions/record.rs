@@ -81,8 +81,7 @@ fn open_policy(out: &mut Vec<u8>, policy: &Policy) {
 
 /// The condition keys, sorted, as a JSON object.
 fn context_object(out: &mut Vec<u8>, context: &Context) {
-    let mut keys: Vec<(&str, &ContextValue)> = context.iter().collect();
-    keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let keys = context.sorted();
     out.push(b'{');
     for (i, (key, value)) in keys.into_iter().enumerate() {
         if i > 0 {
