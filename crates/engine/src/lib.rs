@@ -97,28 +97,7 @@ impl From<StoreError> for ApiError {
 
 /// ISO 8601 UTC with whole seconds, as IAM and STS write times.
 pub(crate) fn iso8601(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    // The times stated are the clock's and sessions' (after 1970); `time` keeps years
-    // within ±9999, and a year before 1 (never seen) is written as 0000.
-    let year = u32::try_from(t.year()).unwrap_or(0);
-    // Digits pushed rather than formatted: every authorized request states the time.
-    let mut out = String::with_capacity(20);
-    let mut push = |n: u32, width: u32, then: Option<char>| {
-        for p in (0..width).rev() {
-            let digit = (n / 10u32.pow(p)) % 10;
-            out.push(char::from_digit(digit, 10).unwrap_or('0'));
-        }
-        if let Some(c) = then {
-            out.push(c);
-        }
-    };
-    push(year, 4, Some('-'));
-    push(u32::from(u8::from(t.month())), 2, Some('-'));
-    push(u32::from(t.day()), 2, Some('T'));
-    push(u32::from(t.hour()), 2, Some(':'));
-    push(u32::from(t.minute()), 2, Some(':'));
-    push(u32::from(t.second()), 2, Some('Z'));
-    out
+    roleplay_wire::time::format_iso8601(t)
 }
 
 pub(crate) fn iso8601_from_unix(secs: i64) -> String {

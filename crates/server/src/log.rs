@@ -201,17 +201,7 @@ where
         let now = time::OffsetDateTime::now_utc();
         let meta = event.metadata();
         w.write_str("{\"timestamp\":\"")?;
-        write!(
-            w,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second(),
-            now.microsecond()
-        )?;
+        w.write_str(&roleplay_wire::time::format_iso8601_micros(now))?;
         w.write_str("\",\"level\":\"")?;
         w.write_str(meta.level().as_str())?;
         w.write_str("\",\"fields\":{")?;
@@ -268,11 +258,11 @@ impl<W: fmt::Write> tracing::field::Visit for JsonFields<'_, W> {
     }
 
     fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
-        self.member(field, |w| write!(w, "{value}"));
+        self.member(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
-        self.member(field, |w| write!(w, "{value}"));
+        self.member(field, |w| w.write_str(itoa::Buffer::new().format(value)));
     }
 
     fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {

@@ -34,7 +34,23 @@ pub fn format_iso8601(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     let mut out = String::with_capacity(20);
     write_date(&mut out, t.date(), "-");
-    let _ = write!(out, "T{:02}:{:02}:{:02}Z", t.hour(), t.minute(), t.second());
+    out.push('T');
+    write_time(&mut out, t, ":");
+    out.push('Z');
+    out
+}
+
+/// `2026-11-27T19:43:17.123456Z`: ISO 8601 in UTC with microseconds (the server's log).
+#[must_use]
+pub fn format_iso8601_micros(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let mut out = String::with_capacity(27);
+    write_date(&mut out, t.date(), "-");
+    out.push('T');
+    write_time(&mut out, t, ":");
+    out.push('.');
+    push_digits(&mut out, t.microsecond(), 6);
+    out.push('Z');
     out
 }
 
@@ -44,14 +60,11 @@ pub fn format_iso8601_millis(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     let mut out = String::with_capacity(24);
     write_date(&mut out, t.date(), "-");
-    let _ = write!(
-        out,
-        "T{:02}:{:02}:{:02}.{:03}Z",
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    );
+    out.push('T');
+    write_time(&mut out, t, ":");
+    out.push('.');
+    push_digits(&mut out, u32::from(t.millisecond()), 3);
+    out.push('Z');
     out
 }
 
@@ -60,21 +73,16 @@ pub fn format_iso8601_millis(t: OffsetDateTime) -> String {
 pub fn format_http_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     let mut out = String::with_capacity(29);
-    let _ = write!(
-        out,
-        "{}, {:02} {} ",
-        weekday_name(t.weekday()),
-        t.day(),
-        month_name(t.month())
-    );
+    out.push_str(weekday_name(t.weekday()));
+    out.push_str(", ");
+    push_digits(&mut out, u32::from(t.day()), 2);
+    out.push(' ');
+    out.push_str(month_name(t.month()));
+    out.push(' ');
     write_year(&mut out, t.year());
-    let _ = write!(
-        out,
-        " {:02}:{:02}:{:02} GMT",
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    out.push(' ');
+    write_time(&mut out, t, ":");
+    out.push_str(" GMT");
     out
 }
 
@@ -84,7 +92,9 @@ pub fn format_amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     let mut out = String::with_capacity(16);
     write_date(&mut out, t.date(), "");
-    let _ = write!(out, "T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
+    out.push('T');
+    write_time(&mut out, t, "");
+    out.push('Z');
     out
 }
 
@@ -221,18 +231,39 @@ fn build(
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
+/// `n`'s last `width` decimal digits, zero-padded. Pushed rather than formatted: the
+/// server writes a time into every log line and many answers.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for p in (0..width).rev() {
+        let digit = (n / 10u32.pow(p)) % 10;
+        out.push(char::from_digit(digit, 10).unwrap_or('0'));
+    }
+}
+
 fn write_year(out: &mut String, year: i32) {
-    let _ = write!(out, "{year:04}");
+    match u32::try_from(year) {
+        Ok(year) if year <= 9999 => push_digits(out, year, 4),
+        _ => {
+            let _ = write!(out, "{year:04}");
+        }
+    }
 }
 
 fn write_date(out: &mut String, date: Date, sep: &str) {
     write_year(out, date.year());
-    let _ = write!(
-        out,
-        "{sep}{:02}{sep}{:02}",
-        u8::from(date.month()),
-        date.day()
-    );
+    out.push_str(sep);
+    push_digits(out, u32::from(u8::from(date.month())), 2);
+    out.push_str(sep);
+    push_digits(out, u32::from(date.day()), 2);
+}
+
+/// `19:43:17`, `sep` between the fields.
+fn write_time(out: &mut String, t: OffsetDateTime, sep: &str) {
+    push_digits(out, u32::from(t.hour()), 2);
+    out.push_str(sep);
+    push_digits(out, u32::from(t.minute()), 2);
+    out.push_str(sep);
+    push_digits(out, u32::from(t.second()), 2);
 }
 
 fn weekday_name(w: Weekday) -> &'static str {
@@ -276,6 +307,11 @@ mod tests {
         assert_eq!(format_iso8601_millis(t), "2026-11-27T19:43:17.123Z");
         assert_eq!(format_http_date(t), "Fri, 27 Nov 2026 19:43:17 GMT");
         assert_eq!(format_amz_date(t), "20261127T194317Z");
+        assert_eq!(format_iso8601_micros(t), "2026-11-27T19:43:17.123456Z");
+        let early = datetime!(2026-01-02 03:04:05.000007 UTC);
+        assert_eq!(format_iso8601_micros(early), "2026-01-02T03:04:05.000007Z");
+        assert_eq!(format_iso8601_millis(early), "2026-01-02T03:04:05.000Z");
+        assert_eq!(format_http_date(early), "Fri, 02 Jan 2026 03:04:05 GMT");
     }
 
     #[test]
@@ -290,6 +326,8 @@ mod tests {
         let t = datetime!(0099-01-02 03:04:05 UTC);
         assert_eq!(format_iso8601(t), "0099-01-02T03:04:05Z");
         assert_eq!(format_amz_date(t), "00990102T030405Z");
+        let t = datetime!(-0001-01-02 03:04:05 UTC);
+        assert_eq!(format_iso8601(t), "-001-01-02T03:04:05Z");
     }
 
     #[test]
