@@ -69,6 +69,25 @@ struct Outcome {
     operation: String,
 }
 
+/// The request's headers as text for SigV4: borrowed, unless a value is not UTF-8 and is
+/// read lossily.
+pub(crate) fn header_texts(
+    headers: &axum::http::HeaderMap,
+) -> Vec<(&str, std::borrow::Cow<'_, str>)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            // Nearly every value is visible ASCII, which `to_str` checks faster than the
+            // lossy decoder walks it.
+            let text = v.to_str().map_or_else(
+                |_| String::from_utf8_lossy(v.as_bytes()),
+                std::borrow::Cow::Borrowed,
+            );
+            (k.as_str(), text)
+        })
+        .collect()
+}
+
 /// Handles every request.
 pub(crate) async fn handle(
     State(state): State<Arc<AppState>>,
@@ -376,20 +395,8 @@ async fn run(state: &Arc<AppState>, peer: SocketAddr, req: Request, rid: &str) -
             return failure(Service::Iam, rid, &f, "-");
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let header_refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let headers = header_texts(&parts.headers);
+    let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let payload_hash = sha256_hex(&body);
     let query = parts.uri.query().unwrap_or("");
     let view = RequestView {

@@ -205,12 +205,7 @@ async fn serve(
     rid: &str,
 ) -> Result<(Response, Option<String>, String), Failure> {
     let ctx = Ctx { state, rid };
-    // Borrowed from the request unless a value is not UTF-8.
-    let headers: Vec<(&str, std::borrow::Cow<'_, str>)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes())))
-        .collect();
+    let headers = crate::pipeline::header_texts(&parts.headers);
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_ref())).collect();
     let raw_query = parts.uri.query().unwrap_or("");
     let placeholder = String::new();
