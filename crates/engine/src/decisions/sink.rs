@@ -127,26 +127,20 @@ impl Sink {
             } => {
                 let mut rest = lines;
                 while !rest.is_empty() {
-                    let room = max_bytes.saturating_sub(*size);
-                    // The longest run of whole lines that fits; a line longer than a whole
-                    // file goes alone into an empty one.
-                    let mut cut = 0usize;
-                    for (i, b) in rest.iter().enumerate() {
-                        if *b != b'\n' {
-                            continue;
+                    let room =
+                        usize::try_from(max_bytes.saturating_sub(*size)).unwrap_or(usize::MAX);
+                    // The longest run of whole lines that fits, found from its end (a batch
+                    // that fits whole ends in a newline: found at once); a line longer than
+                    // a whole file goes alone into an empty one.
+                    let fits = rest.get(..room).unwrap_or(rest);
+                    let newline = |b: &u8| *b == b'\n';
+                    let cut = match fits.iter().rposition(newline) {
+                        Some(i) => i + 1,
+                        None if *size == 0 => {
+                            rest.iter().position(newline).map_or(rest.len(), |i| i + 1)
                         }
-                        let end = i + 1;
-                        if end as u64 > room {
-                            if cut == 0 && *size == 0 {
-                                cut = end;
-                            }
-                            break;
-                        }
-                        cut = end;
-                    }
-                    if cut == 0 && *size == 0 {
-                        cut = rest.len();
-                    }
+                        None => 0,
+                    };
                     if cut == 0 {
                         rotate(dir, *keep)?;
                         (*file, *size) = open_current(dir)?;
@@ -208,5 +202,51 @@ impl Sink {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in (1..=8).rev() {
+            if let Ok(text) = std::fs::read_to_string(rotated(dir, n)) {
+                out.push(text);
+            }
+        }
+        out.push(std::fs::read_to_string(dir.join(CURRENT)).unwrap());
+        out
+    }
+
+    #[test]
+    fn files_hold_whole_lines_up_to_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = Sink::open(LogLocation::Files {
+            dir: dir.path().to_path_buf(),
+            max_bytes: 10,
+            keep: 8,
+        })
+        .unwrap();
+        // A batch that fits whole; then one that fills the file to the byte and spills a
+        // line over; then a line longer than a file, alone in a file of its own.
+        sink.append(b"aaa\n").unwrap();
+        sink.append(b"bbbbb\ncc\n").unwrap();
+        sink.append(b"0123456789abc\nd\n").unwrap();
+        // No newline at the end: kept whole all the same.
+        sink.append(b"eeeeeeeeeeeeeee").unwrap();
+        assert_eq!(
+            files(dir.path()),
+            [
+                "aaa\nbbbbb\n",
+                "cc\n",
+                "0123456789abc\n",
+                "d\n",
+                "eeeeeeeeeeeeeee"
+            ]
+        );
     }
 }
