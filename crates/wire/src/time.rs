@@ -31,39 +31,34 @@ pub enum TimeError {
 /// `2026-11-27T19:43:17Z`: ISO 8601 in UTC, whole seconds (any fraction is dropped).
 #[must_use]
 pub fn format_iso8601(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let mut out = String::with_capacity(20);
-    write_date(&mut out, t.date(), "-");
-    out.push('T');
-    write_time(&mut out, t, ":");
-    out.push('Z');
-    out
+    iso8601(t, None)
 }
 
 /// `2026-11-27T19:43:17.123456Z`: ISO 8601 in UTC with microseconds (the server's log).
 #[must_use]
 pub fn format_iso8601_micros(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    let mut out = String::with_capacity(27);
-    write_date(&mut out, t.date(), "-");
-    out.push('T');
-    write_time(&mut out, t, ":");
-    out.push('.');
-    push_digits(&mut out, t.microsecond(), 6);
-    out.push('Z');
-    out
+    iso8601(t, Some((t.microsecond(), 6)))
 }
 
 /// `2026-11-27T19:43:17.123Z`: ISO 8601 in UTC with exactly three fraction digits (truncated).
 #[must_use]
 pub fn format_iso8601_millis(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    let mut out = String::with_capacity(24);
+    iso8601(t, Some((u32::from(t.millisecond()), 3)))
+}
+
+/// ISO 8601 in UTC, with `fraction`'s digits (its value and how many) after the seconds.
+fn iso8601(t: OffsetDateTime, fraction: Option<(u32, u32)>) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let mut out = String::with_capacity(27);
     write_date(&mut out, t.date(), "-");
     out.push('T');
     write_time(&mut out, t, ":");
-    out.push('.');
-    push_digits(&mut out, u32::from(t.millisecond()), 3);
+    if let Some((value, digits)) = fraction {
+        out.push('.');
+        push_digits(&mut out, value, digits);
+    }
     out.push('Z');
     out
 }
