@@ -389,7 +389,7 @@ impl Engine {
             let given = input.policy.is_some() || !input.tags.is_empty() || !input.policy_arns.is_empty();
             Ok(AssumeRoleOutput {
                 credentials,
-                assumed_role_id: format!("{}:{}", role.unique_id, input.role_session_name),
+                assumed_role_id: [role.unique_id.as_str(), ":", input.role_session_name.as_str()].concat(),
                 arn: Arn::sts_assumed_role(account.as_str(), &role.name, &input.role_session_name).to_string(),
                 packed_policy_size: given.then_some(packed),
                 source_identity: input.source_identity.clone().or(inherited.clone()),

@@ -253,10 +253,12 @@ impl Params {
                 name: name.to_owned(),
             });
         }
-        let list_prefix = format!("{name}.");
-        let member_prefix = format!("{name}.{word}.");
+        // `Name.word.`, whose first part is `Name.`: one allocation, no formatting (every
+        // AssumeRole looks for three lists it seldom has).
+        let member_prefix = [name, ".", word, "."].concat();
+        let list_prefix = member_prefix.get(..=name.len()).unwrap_or(&member_prefix);
         let mut indices = BTreeSet::new();
-        for key in self.names_under(&list_prefix) {
+        for key in self.names_under(list_prefix) {
             let bad = || QueryError::BadMember {
                 name: key.to_owned(),
             };
