@@ -149,7 +149,7 @@ impl Engine {
             .list_attached_policies(owner)
             .map_err(ApiError::internal)?
         {
-            let arn = attached.arn.to_string();
+            let arn = attached.arn.text();
             if let Some(p) = self.managed_document(tx, &arn, PolicyKind::Identity)? {
                 out.push(p);
             }
@@ -416,7 +416,7 @@ impl Engine {
         let name = path.rsplit('/').next().unwrap_or(path);
         self.cache
             .roles
-            .get_or_fill(tx.iam_generation(), arn.to_string(), || {
+            .get_or_fill(tx.iam_generation(), arn.text(), || {
                 Ok(tx
                     .get_role(&account, name)?
                     .filter(|r| &r.arn == arn)

@@ -297,7 +297,7 @@ impl Engine {
             let arn = Arn::from_str(&input.role_arn).map_err(|_| plain_denial())?;
             let role = self.role_by_arn(tx, &arn)?.ok_or_else(plain_denial)?;
             let account = role.account.clone();
-            let trust = self.policies.get(PolicyKind::Trust, &format!("{}#trust", role.arn), &role.trust_policy).ok_or_else(plain_denial)?;
+            let trust = self.policies.get(PolicyKind::Trust, &role.arn.text_with("#trust"), &role.trust_policy).ok_or_else(plain_denial)?;
 
             let mut ctx = self.context(id, info);
             ctx.insert_static("sts:rolesessionname", input.role_session_name.clone());
@@ -320,7 +320,7 @@ impl Engine {
             if !input.transitive_tag_keys.is_empty() {
                 ctx.insert_multi("sts:TransitiveTagKeys", input.transitive_tag_keys.clone());
             }
-            let role_arn = role.arn.to_string();
+            let role_arn = role.arn.text();
             let mut actions = vec!["sts:AssumeRole"];
             if !input.tags.is_empty() {
                 actions.push("sts:TagSession");
