@@ -211,6 +211,9 @@ impl<'a> Lane<'a> {
     }
 }
 
+/// Messages hashed side by side, one per 32-bit lane of the register.
+pub(crate) const LANES: usize = 4;
+
 /// The MD5 of each body, in order.
 pub fn md5_many(bodies: &[&[u8]]) -> Vec<[u8; 16]> {
     let mut out = vec![[0u8; 16]; bodies.len()];
@@ -218,7 +221,7 @@ pub fn md5_many(bodies: &[&[u8]]) -> Vec<[u8; 16]> {
     // seldom idles while the others finish.
     let mut order: Vec<(usize, &[u8])> = bodies.iter().copied().enumerate().collect();
     order.sort_by_key(|(_, body)| std::cmp::Reverse(body.len()));
-    for group in order.chunks(4) {
+    for group in order.chunks(LANES) {
         if let [(at, body)] = group {
             // Alone, one chain: the scalar code is faster than a lane and three idle ones.
             if let Some(slot) = out.get_mut(*at) {
@@ -237,7 +240,7 @@ pub fn md5_many(bodies: &[&[u8]]) -> Vec<[u8; 16]> {
 
 /// The MD5 of up to four bodies, hashed side by side.
 fn four<'a>(bodies: impl Iterator<Item = &'a [u8]>) -> Vec<[u8; 16]> {
-    let mut lanes: Vec<Lane<'a>> = bodies.take(4).map(Lane::new).collect();
+    let mut lanes: Vec<Lane<'a>> = bodies.take(LANES).map(Lane::new).collect();
     let whole: Vec<usize> = lanes.iter().map(|l| l.whole.len()).collect();
     let blocks = lanes.iter().map(|l| l.blocks).max().unwrap_or(0);
     let mut state = INIT.map(|v| Lanes([v; 4]));

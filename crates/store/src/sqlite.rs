@@ -280,9 +280,6 @@ struct Batch {
     queued: Mutex<Vec<WriteDone>>,
 }
 
-/// Bodies [`crate::md5_many`] hashes side by side.
-const MD5_LANES: usize = 4;
-
 /// The most writes one commit acknowledges, so that a steady stream still commits.
 const MAX_BATCH: usize = 128;
 
@@ -623,7 +620,7 @@ impl Writer {
                 if jobs.waiting.is_empty() {
                     return;
                 }
-                if jobs.waiting.len() < MD5_LANES {
+                if jobs.waiting.len() < crate::md5x4::LANES {
                     // A wake-up runs this thread at once, ahead of the threads about to
                     // queue more writes: let them first, so that the batch shares one
                     // commit and its bodies are hashed four abreast rather than alone.

@@ -114,15 +114,10 @@ fn in_chunk(chunk: &[u8]) -> Option<usize> {
     }
 }
 
-/// The first of eight bytes (little-endian in `word`) that needs an escape. Each test
-/// flags a byte in its top bit; a borrow can flag bytes above a true hit, never below one,
-/// so the lowest flag is exact.
+/// The first of eight bytes (little-endian in `word`) that needs an escape; the lowest
+/// flag of [`crate::swar`]'s tests is exact.
 fn escape_in_word(word: u64) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const TOPS: u64 = 0x8080_8080_8080_8080;
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & TOPS;
-    let hits = below(word, 0x20)
-        | below(word ^ (ONES * u64::from(b'"')), 1)
-        | below(word ^ (ONES * u64::from(b'\\')), 1);
+    use crate::swar::{below, equal};
+    let hits = below(word, 0x20) | equal(word, b'"') | equal(word, b'\\');
     (hits != 0).then(|| (hits.trailing_zeros() / 8) as usize)
 }

@@ -25,6 +25,7 @@ pub mod envelope;
 pub mod json;
 pub mod query;
 pub mod s3_route;
+mod swar;
 pub mod time;
 pub mod xml;
 pub mod xml_read;

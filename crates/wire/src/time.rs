@@ -37,14 +37,13 @@ pub fn format_iso8601(t: OffsetDateTime) -> String {
 /// `2026-11-27T19:43:17.123456Z`: ISO 8601 in UTC with microseconds (the server's log).
 #[must_use]
 pub fn format_iso8601_micros(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
+    // A fraction of a second is the same in every offset.
     iso8601(t, Some((t.microsecond(), 6)))
 }
 
 /// `2026-11-27T19:43:17.123Z`: ISO 8601 in UTC with exactly three fraction digits (truncated).
 #[must_use]
 pub fn format_iso8601_millis(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
     iso8601(t, Some((u32::from(t.millisecond()), 3)))
 }
 

@@ -275,17 +275,14 @@ fn first_flagged(bytes: &[u8], table: &[bool; 256]) -> Option<usize> {
 /// Whether a byte of `word` is below 0x20, one of `&<>"'`, or 0xEF: every byte either
 /// table flags is one of these (exact: no flagged byte goes unseen).
 fn may_need_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const TOPS: u64 = 0x8080_8080_8080_8080;
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & TOPS;
-    let equal = |b: u8| below(word ^ (ONES * u64::from(b)), 1);
+    use crate::swar::{below, equal};
     (below(word, 0x20)
-        | equal(b'&')
-        | equal(b'<')
-        | equal(b'>')
-        | equal(b'"')
-        | equal(b'\'')
-        | equal(0xEF))
+        | equal(word, b'&')
+        | equal(word, b'<')
+        | equal(word, b'>')
+        | equal(word, b'"')
+        | equal(word, b'\'')
+        | equal(word, 0xEF))
         != 0
 }
 
