@@ -18,14 +18,24 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::fmt;
 
-/// `VERSION | nonce | AES-256-GCM(key, nonce, msg, aad)`: what is sealed now.
-const VERSION: u8 = 2;
-/// `1 | nonce | ChaCha20-Poly1305(key, nonce, msg, aad)`: what earlier servers sealed. Still
-/// opened (a persisted server key outlives an upgrade, and so do the sessions it sealed);
-/// never written.
+/// `3 | nonce | AES-256-GCM(key, nonce, claims, AAD_V3)`, the claims in postcard's compact
+/// encoding: what is sealed now. A token is a third of its JSON-sealed length, and is
+/// sealed and read without JSON on every request a role session signs.
+const VERSION: u8 = 3;
+/// `2 | nonce | AES-256-GCM(key, nonce, msg, aad)`, the claims as JSON: tokens sealed by
+/// earlier servers, and authorization messages (still written). Tokens of this version and
+/// of version 1 are still opened: a persisted server key outlives an upgrade, and so do
+/// the sessions it sealed.
+const VERSION_AES_JSON: u8 = 2;
+/// `1 | nonce | ChaCha20-Poly1305(key, nonce, msg, aad)`, the claims as JSON: opened, never
+/// written.
 const VERSION_CHACHA: u8 = 1;
 const NONCE_LEN: usize = 12;
+/// Authenticated with the JSON claims of versions 1 and 2.
 const AAD: &[u8] = b"roleplay session token v1";
+/// Authenticated with version 3's claims, so that relabelling a token's version makes it
+/// fail to open rather than decode one encoding as the other.
+const AAD_V3: &[u8] = b"roleplay session token v3";
 /// Tokens longer than this are refused before any cryptography.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
 
@@ -91,7 +101,8 @@ pub enum TokenError {
 #[derive(Clone)]
 pub struct TokenKey {
     seal: SealKey,
-    secrets: [u8; 32],
+    /// HMAC keyed once with the secret-deriving key; cloned per temporary secret.
+    secrets: HmacSha256,
     messages: SealKey,
 }
 
@@ -113,8 +124,8 @@ impl SealKey {
 
 const MESSAGE_AAD: &[u8] = b"roleplay authorization message v1";
 
-/// `VERSION | nonce | AES-256-GCM(key, nonce, msg, aad)`, with a random nonce.
-fn seal_bytes(key: &SealKey, aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8> {
+/// `version | nonce | AES-256-GCM(key, nonce, msg, aad)`, with a random nonce.
+fn seal_bytes(key: &SealKey, version: u8, aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     ids.fill(&mut nonce);
     let sealed = key
@@ -122,31 +133,33 @@ fn seal_bytes(key: &SealKey, aad: &[u8], msg: &[u8], ids: &dyn IdGen) -> Vec<u8>
         .encrypt(&nonce.into(), AesPayload { msg, aad })
         .unwrap_or_default();
     let mut raw = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-    raw.push(VERSION);
+    raw.push(version);
     raw.extend_from_slice(&nonce);
     raw.extend_from_slice(&sealed);
     raw
 }
 
-/// The inverse of [`seal_bytes`]; `Err(true)` when `raw` is not shaped as a sealed value,
-/// `Err(false)` when it does not open.
-fn open_bytes(key: &SealKey, aad: &[u8], raw: &[u8]) -> Result<Vec<u8>, bool> {
-    let (version, rest) = raw.split_first().ok_or(true)?;
+/// The inverse of [`seal_bytes`] for the versions in `accepted`, each with its AAD: the
+/// version and the plain bytes. `Err(true)` when `raw` is not shaped as a sealed value of
+/// those versions, `Err(false)` when it does not open.
+fn open_bytes(key: &SealKey, accepted: &[(u8, &[u8])], raw: &[u8]) -> Result<(u8, Vec<u8>), bool> {
+    let (&version, rest) = raw.split_first().ok_or(true)?;
+    let &(_, aad) = accepted.iter().find(|(v, _)| *v == version).ok_or(true)?;
     if rest.len() < NONCE_LEN {
         return Err(true);
     }
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| true)?;
-    match *version {
-        VERSION => key
-            .aes
-            .decrypt(&nonce.into(), AesPayload { msg: sealed, aad })
-            .map_err(|_| false),
-        VERSION_CHACHA => ChaCha20Poly1305::new(&key.raw.into())
+    let plain = if version == VERSION_CHACHA {
+        ChaCha20Poly1305::new(&key.raw.into())
             .decrypt(&Nonce::from(nonce), Payload { msg: sealed, aad })
-            .map_err(|_| false),
-        _ => Err(true),
-    }
+            .map_err(|_| false)?
+    } else {
+        key.aes
+            .decrypt(&nonce.into(), AesPayload { msg: sealed, aad })
+            .map_err(|_| false)?
+    };
+    Ok((version, plain))
 }
 
 impl fmt::Debug for TokenKey {
@@ -166,12 +179,22 @@ fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
     out
 }
 
+/// HMAC-SHA256 keyed with `key`. HMAC pads a key shorter than its block with zeros, so the
+/// padded block is the same key, and keying this way cannot fail.
+fn keyed(key: &[u8; 32]) -> HmacSha256 {
+    let mut block = [0u8; 64];
+    for (b, k) in block.iter_mut().zip(key) {
+        *b = *k;
+    }
+    <HmacSha256 as hmac::KeyInit>::new(&block.into())
+}
+
 impl TokenKey {
     /// The key derived from a 32-byte master secret (kept by the server across restarts).
     pub fn from_master(master: &[u8; 32]) -> Self {
         Self {
             seal: SealKey::new(derive(master, b"seal")),
-            secrets: derive(master, b"temporary secrets"),
+            secrets: keyed(&derive(master, b"temporary secrets")),
             messages: SealKey::new(derive(master, b"authorization messages")),
         }
     }
@@ -186,11 +209,9 @@ impl TokenKey {
 
     /// The secret access key belonging to a temporary access key id.
     pub fn temporary_secret(&self, access_key_id: &str) -> SecretAccessKey {
-        let mut bytes = [0u8; 32];
-        if let Ok(mut mac) = <HmacSha256 as hmac::KeyInit>::new_from_slice(&self.secrets) {
-            mac.update(access_key_id.as_bytes());
-            bytes.copy_from_slice(&mac.finalize().into_bytes());
-        }
+        let mut mac = self.secrets.clone();
+        mac.update(access_key_id.as_bytes());
+        let bytes = mac.finalize().into_bytes();
         let text =
             base64::engine::general_purpose::STANDARD.encode(bytes.get(..30).unwrap_or(&bytes));
         SecretAccessKey::new(text)
@@ -198,14 +219,14 @@ impl TokenKey {
 
     /// Seals `claims` into a session token.
     pub fn seal(&self, claims: &SessionClaims, ids: &dyn IdGen) -> SessionToken {
-        let plain = serde_json::to_vec(claims).unwrap_or_default();
-        let raw = seal_bytes(&self.seal, AAD, &plain, ids);
+        let plain = postcard::to_allocvec(claims).unwrap_or_default();
+        let raw = seal_bytes(&self.seal, VERSION, AAD_V3, &plain, ids);
         SessionToken::new(base64::engine::general_purpose::STANDARD.encode(raw))
     }
 
     /// Seals an authorization message for `DecodeAuthorizationMessage`.
     pub fn seal_message(&self, plain: &[u8], ids: &dyn IdGen) -> String {
-        let raw = seal_bytes(&self.messages, MESSAGE_AAD, plain, ids);
+        let raw = seal_bytes(&self.messages, VERSION_AES_JSON, MESSAGE_AAD, plain, ids);
         // '.' for '-': a message starting with '-' reads as an option to the aws CLI.
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(raw)
@@ -217,7 +238,16 @@ impl TokenKey {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text.trim().replace('.', "-"))
             .ok()?;
-        open_bytes(&self.messages, MESSAGE_AAD, &raw).ok()
+        open_bytes(
+            &self.messages,
+            &[
+                (VERSION_AES_JSON, MESSAGE_AAD),
+                (VERSION_CHACHA, MESSAGE_AAD),
+            ],
+            &raw,
+        )
+        .ok()
+        .map(|(_, plain)| plain)
     }
 
     /// Opens a token presented with `access_key_id`.
@@ -228,15 +258,23 @@ impl TokenKey {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(token)
             .map_err(|_| TokenError::Malformed)?;
-        let plain = open_bytes(&self.seal, AAD, &raw).map_err(|malformed| {
+        let accepted = [
+            (VERSION, AAD_V3),
+            (VERSION_AES_JSON, AAD),
+            (VERSION_CHACHA, AAD),
+        ];
+        let (version, plain) = open_bytes(&self.seal, &accepted, &raw).map_err(|malformed| {
             if malformed {
                 TokenError::Malformed
             } else {
                 TokenError::Invalid
             }
         })?;
-        let claims: SessionClaims =
-            serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)?;
+        let claims: SessionClaims = if version == VERSION {
+            postcard::from_bytes(&plain).map_err(|_| TokenError::Invalid)?
+        } else {
+            serde_json::from_slice(&plain).map_err(|_| TokenError::Invalid)?
+        };
         if claims.access_key_id != access_key_id {
             return Err(TokenError::Invalid);
         }
@@ -342,23 +380,85 @@ mod tests {
         let key = TokenKey::from_master(&[5; 32]);
         let akid = "ASIAEXAMPLE000000001";
         let plain = serde_json::to_vec(&claims()).unwrap();
-        let old = seal_chacha(&key.seal, AAD, &plain);
-        assert_eq!(key.open(&old, akid), Ok(claims()));
         let other = TokenKey::from_master(&[6; 32]);
-        assert_eq!(other.open(&old, akid), Err(TokenError::Invalid));
+        let v1 = seal_chacha(&key.seal, AAD, &plain);
+        let v2 = base64::engine::general_purpose::STANDARD.encode(seal_bytes(
+            &key.seal,
+            VERSION_AES_JSON,
+            AAD,
+            &plain,
+            &SeededIdGen::new(5),
+        ));
+        for old in [&v1, &v2] {
+            assert_eq!(key.open(old, akid), Ok(claims()));
+            assert_eq!(other.open(old, akid), Err(TokenError::Invalid));
+        }
 
-        // What is sealed now is version 2, and does not open as version 1.
+        // What is sealed now is version 3, a fraction of the JSON token's length, and does
+        // not open under an earlier version's label.
         let new = key.seal(&claims(), &SeededIdGen::new(4));
+        assert!(
+            new.expose().len() * 2 < v2.len(),
+            "{} against {}",
+            new.expose().len(),
+            v2.len()
+        );
         let mut raw = base64::engine::general_purpose::STANDARD
             .decode(new.expose())
             .unwrap();
         assert_eq!(raw[0], VERSION);
-        raw[0] = VERSION_CHACHA;
-        let relabelled = base64::engine::general_purpose::STANDARD.encode(&raw);
-        assert_eq!(key.open(&relabelled, akid), Err(TokenError::Invalid));
-        raw[0] = 3;
+        for earlier in [VERSION_AES_JSON, VERSION_CHACHA] {
+            raw[0] = earlier;
+            let relabelled = base64::engine::general_purpose::STANDARD.encode(&raw);
+            assert_eq!(key.open(&relabelled, akid), Err(TokenError::Invalid));
+        }
+        raw[0] = 4;
         let unknown = base64::engine::general_purpose::STANDARD.encode(&raw);
         assert_eq!(key.open(&unknown, akid), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn every_claim_survives_the_compact_encoding() {
+        let ids = SeededIdGen::new(6);
+        let (_, key) = TokenKey::generate(&ids);
+        let full = SessionClaims {
+            kind: SessionKind::FederatedUser,
+            access_key_id: "ASIAEXAMPLE000000009".into(),
+            account: "123456789012".into(),
+            principal_arn: "arn:aws:iam::123456789012:user/ops/ana".into(),
+            principal_id: "AIDAEXAMPLE0000000009".into(),
+            session_name: "é \"quoted\" \u{1}".into(),
+            issued_at: -1,
+            expires_at: i64::MAX,
+            policy: Some("{}".repeat(1_000)),
+            policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into(); 10],
+            tags: vec![("k".into(), String::new()), (String::new(), "v".into())],
+            transitive_tag_keys: vec!["k".into()],
+            source_identity: Some("ana".into()),
+            mfa_authenticated: true,
+            chained: true,
+        };
+        let empty = SessionClaims {
+            kind: SessionKind::SessionToken,
+            access_key_id: "ASIAEXAMPLE000000010".into(),
+            account: String::new(),
+            principal_arn: String::new(),
+            principal_id: String::new(),
+            session_name: String::new(),
+            issued_at: 0,
+            expires_at: 0,
+            policy: None,
+            policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            mfa_authenticated: false,
+            chained: false,
+        };
+        for claims in [full, empty] {
+            let token = key.seal(&claims, &ids);
+            assert_eq!(key.open(token.expose(), &claims.access_key_id), Ok(claims));
+        }
     }
 
     #[test]
@@ -371,6 +471,14 @@ mod tests {
             TokenKey::from_master(&[7; 32]).temporary_secret("ASIAEXAMPLE000000001")
         );
         assert_ne!(a, key.temporary_secret("ASIAEXAMPLE000000002"));
+        // The secret given out by every earlier server for the same key and id.
+        let mut mac =
+            <HmacSha256 as hmac::KeyInit>::new_from_slice(&derive(&[7; 32], b"temporary secrets"))
+                .unwrap();
+        mac.update(b"ASIAEXAMPLE000000001");
+        let want =
+            base64::engine::general_purpose::STANDARD.encode(&mac.finalize().into_bytes()[..30]);
+        assert_eq!(a.expose(), want);
         assert_ne!(
             a,
             TokenKey::from_master(&[8; 32]).temporary_secret("ASIAEXAMPLE000000001")
