@@ -168,14 +168,14 @@ impl Engine {
             IdentityKind::Root | IdentityKind::UserSession { user: None, .. } => return Ok(out),
             IdentityKind::User(u) | IdentityKind::UserSession { user: Some(u), .. } => {
                 PrincipalKey {
-                    account: id.account.to_string(),
+                    account: id.account.as_str().to_owned(),
                     role: false,
                     name: u.name.clone(),
                     unique_id: u.unique_id.clone(),
                 }
             }
             IdentityKind::RoleSession { role_name, claims } => PrincipalKey {
-                account: id.account.to_string(),
+                account: id.account.as_str().to_owned(),
                 role: true,
                 name: role_name.clone(),
                 unique_id: claims.principal_id.clone(),

@@ -219,7 +219,9 @@ impl TokenKey {
 
     /// Seals `claims` into a session token.
     pub fn seal(&self, claims: &SessionClaims, ids: &dyn IdGen) -> SessionToken {
-        let plain = postcard::to_allocvec(claims).unwrap_or_default();
+        // Sized for a plain role session's claims (about 150 bytes), so that they are
+        // written without growing the buffer.
+        let plain = postcard::to_extend(claims, Vec::with_capacity(256)).unwrap_or_default();
         let raw = seal_bytes(&self.seal, VERSION, AAD_V3, &plain, ids);
         SessionToken::new(base64::engine::general_purpose::STANDARD.encode(raw))
     }

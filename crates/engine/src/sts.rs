@@ -371,7 +371,7 @@ impl Engine {
             let claims = SessionClaims {
                 kind: SessionKind::AssumedRole,
                 access_key_id: String::new(),
-                account: account.to_string(),
+                account: account.as_str().to_owned(),
                 principal_arn: role_arn.clone(),
                 principal_id: role.unique_id.clone(),
                 session_name: input.role_session_name.clone(),
@@ -390,7 +390,7 @@ impl Engine {
             Ok(AssumeRoleOutput {
                 credentials,
                 assumed_role_id: [role.unique_id.as_str(), ":", input.role_session_name.as_str()].concat(),
-                arn: Arn::sts_assumed_role(account.as_str(), &role.name, &input.role_session_name).to_string(),
+                arn: Arn::sts_assumed_role(account.as_str(), &role.name, &input.role_session_name).text(),
                 packed_policy_size: given.then_some(packed),
                 source_identity: input.source_identity.clone().or(inherited.clone()),
             })

@@ -194,93 +194,99 @@ where
         mut w: tracing_subscriber::fmt::format::Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> fmt::Result {
-        #[allow(
-            clippy::disallowed_methods,
-            reason = "log lines carry the wall-clock time, not the server's test clock"
-        )]
-        let now = time::OffsetDateTime::now_utc();
-        let meta = event.metadata();
-        w.write_str("{\"timestamp\":\"")?;
-        w.write_str(&roleplay_wire::time::format_iso8601_micros(now))?;
-        w.write_str("\",\"level\":\"")?;
-        w.write_str(meta.level().as_str())?;
-        w.write_str("\",\"fields\":{")?;
-        let mut fields = JsonFields {
-            out: &mut w,
-            first: true,
-            result: Ok(()),
-            scratch: String::new(),
-        };
-        event.record(&mut fields);
-        fields.result?;
-        w.write_str("},\"target\":")?;
-        json_string(&mut w, meta.target())?;
-        w.write_str("}\n")
+        // The line is built in a buffer of this thread's and handed over in one piece:
+        // written member by member, each of its dozens of pieces was a dynamic call.
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            format_line(line, event);
+            w.write_str(line)
+        })
     }
+}
+
+thread_local! {
+    /// The line being formatted on this thread, kept for its capacity.
+    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Writes `event` as one JSON line into `line`.
+fn format_line(line: &mut String, event: &tracing::Event<'_>) {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "log lines carry the wall-clock time, not the server's test clock"
+    )]
+    let now = time::OffsetDateTime::now_utc();
+    let meta = event.metadata();
+    line.push_str("{\"timestamp\":\"");
+    line.push_str(&roleplay_wire::time::format_iso8601_micros(now));
+    line.push_str("\",\"level\":\"");
+    line.push_str(meta.level().as_str());
+    line.push_str("\",\"fields\":{");
+    let mut fields = JsonFields {
+        out: line,
+        first: true,
+        scratch: String::new(),
+    };
+    event.record(&mut fields);
+    line.push_str("},\"target\":");
+    json_string(line, meta.target());
+    line.push_str("}\n");
 }
 
 /// Writes an event's fields as the members of a JSON object.
-struct JsonFields<'w, W: fmt::Write> {
-    out: &'w mut W,
+struct JsonFields<'w> {
+    out: &'w mut String,
     first: bool,
-    result: fmt::Result,
-    /// Reused for values that format themselves (`%value`, `?value`).
+    /// For values that format themselves (`%value`, `?value`).
     scratch: String,
 }
 
-impl<W: fmt::Write> JsonFields<'_, W> {
-    fn member(&mut self, field: &tracing::field::Field, value: impl FnOnce(&mut W) -> fmt::Result) {
-        if self.result.is_err() {
-            return;
+impl JsonFields<'_> {
+    /// Writes the separator and `"name":`; the value follows.
+    fn name(&mut self, field: &tracing::field::Field) {
+        if !std::mem::replace(&mut self.first, false) {
+            self.out.push(',');
         }
-        let comma = if self.first { "" } else { "," };
-        self.first = false;
-        self.result = self
-            .out
-            .write_str(comma)
-            .and_then(|()| json_string(self.out, field.name()))
-            .and_then(|()| self.out.write_char(':'))
-            .and_then(|()| value(self.out));
+        json_string(self.out, field.name());
+        self.out.push(':');
     }
 }
 
-impl<W: fmt::Write> tracing::field::Visit for JsonFields<'_, W> {
+impl tracing::field::Visit for JsonFields<'_> {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.member(field, |w| json_string(w, value));
+        self.name(field);
+        json_string(self.out, value);
     }
 
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-        let mut text = std::mem::take(&mut self.scratch);
-        text.clear();
-        let _ = write!(text, "{value:?}");
-        self.member(field, |w| json_string(w, &text));
-        self.scratch = text;
+        self.name(field);
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value:?}");
+        json_string(self.out, &self.scratch);
     }
 
     fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
-        self.member(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+        self.name(field);
+        self.out.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
-        self.member(field, |w| w.write_str(itoa::Buffer::new().format(value)));
+        self.name(field);
+        self.out.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
-        self.member(field, |w| w.write_str(if value { "true" } else { "false" }));
+        self.name(field);
+        self.out.push_str(if value { "true" } else { "false" });
     }
 }
 
 /// A JSON string literal, escaped as the decision log's strings are.
-fn json_string(w: &mut impl fmt::Write, text: &str) -> fmt::Result {
-    w.write_char('"')?;
-    let mut result = Ok(());
-    roleplay_wire::json::escaped(text, |piece| {
-        if result.is_ok() {
-            result = w.write_str(piece);
-        }
-    });
-    result?;
-    w.write_char('"')
+fn json_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push('"');
+    roleplay_wire::json::escaped(text, |piece| out.push_str(piece));
+    out.push('"');
 }
 
 #[cfg(test)]

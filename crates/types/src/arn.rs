@@ -72,12 +72,17 @@ impl Arn {
 
     /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (session ARNs carry no role path).
     pub fn sts_assumed_role(account: &str, role: &str, session: &str) -> Self {
-        Self::new("sts", "", account, format!("assumed-role/{role}/{session}"))
+        Self::new(
+            "sts",
+            "",
+            account,
+            ["assumed-role/", role, "/", session].concat(),
+        )
     }
 
     /// `arn:aws:sts::ACCOUNT:federated-user/NAME`.
     pub fn sts_federated_user(account: &str, name: &str) -> Self {
-        Self::new("sts", "", account, format!("federated-user/{name}"))
+        Self::new("sts", "", account, ["federated-user/", name].concat())
     }
 
     /// `arn:aws:s3:::BUCKET`.

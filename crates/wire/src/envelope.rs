@@ -67,11 +67,11 @@ fn query_envelope<F: FnOnce(&mut XmlWriter)>(
 ) -> String {
     let mut w = XmlWriter::new();
     w.element_with_attributes(
-        &format!("{operation}Response"),
+        &[operation, "Response"].concat(),
         &[("xmlns", namespace)],
         |w| {
             if let Some(result) = result {
-                w.element(&format!("{operation}Result"), result);
+                w.element(&[operation, "Result"].concat(), result);
             }
             w.element("ResponseMetadata", |w| {
                 w.text_element("RequestId", request_id);

@@ -17,9 +17,21 @@ use std::fmt::{self, Write as _};
 pub const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// A compact XML document under construction.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct XmlWriter {
     out: String,
+}
+
+/// Bytes a document starts with room for: most answers fit, so they are written without
+/// growing (an `AssumeRole` answer grew its buffer five times from empty).
+const INITIAL_CAPACITY: usize = 1024;
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        Self {
+            out: String::with_capacity(INITIAL_CAPACITY),
+        }
+    }
 }
 
 impl XmlWriter {
@@ -32,9 +44,9 @@ impl XmlWriter {
     /// A document that starts with [`DECLARATION`] (the S3 style).
     #[must_use]
     pub fn with_declaration() -> Self {
-        Self {
-            out: DECLARATION.to_owned(),
-        }
+        let mut w = Self::default();
+        w.out.push_str(DECLARATION);
+        w
     }
 
     /// Writes `<name>…</name>`, with `body` writing the content.
