@@ -12,6 +12,14 @@ fn logged_env(location: LogLocation) -> (Env, DecisionLog) {
     (e, log)
 }
 
+/// The records' request ids, in order.
+fn request_ids(records: &[Value]) -> Vec<&str> {
+    records
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap())
+        .collect()
+}
+
 fn by_request(log: &DecisionLog, rid: &str) -> Vec<Value> {
     log.search(&DecisionQuery {
         request_id: Some(rid.into()),
@@ -88,11 +96,7 @@ fn one_record_per_decision_with_the_deciding_statements() {
             ..Default::default()
         })
         .unwrap();
-    let ids: Vec<&str> = denials
-        .iter()
-        .map(|r| r["request_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["req-deny", "req-implicit"]);
+    assert_eq!(request_ids(&denials), ["req-deny", "req-implicit"]);
     let one = log
         .search(&DecisionQuery {
             action: Some("IAM:deleteuser".into()),
@@ -149,4 +153,67 @@ fn files_rotate_by_size_and_stay_searchable() {
     for line in std::fs::read_to_string(&current).unwrap().lines() {
         serde_json::from_str::<Value>(line).unwrap();
     }
+}
+
+/// Runs the same allowed and denied requests against a fresh environment logging to
+/// `location`; the two records, by request id.
+fn allow_and_deny(location: LogLocation) -> (DecisionLog, Value, Value) {
+    let (e, log) = logged_env(location);
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"},
+        {"Sid":"NoDelete","Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
+    let bob = e.user("bob", Some(policy));
+    let mut info = info_at(NOW);
+    info.request_id = "req-allow".into();
+    e.engine.list_users(&bob, &info, &paging(1, None)).unwrap();
+    info.request_id = "req-deny".into();
+    e.engine.delete_user(&bob, &info, "bob").unwrap_err();
+    let allowed = by_request(&log, "req-allow").remove(0);
+    let denied = by_request(&log, "req-deny").remove(0);
+    (log, allowed, denied)
+}
+
+#[test]
+fn records_kept_in_memory_read_as_the_files_hold_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file_allow, mut file_deny) = allow_and_deny(LogLocation::files(dir.path()));
+    let (memory, mem_allow, mut mem_deny) = allow_and_deny(LogLocation::memory());
+    assert_eq!(mem_allow, file_allow);
+    // A denial's encoded message is sealed with a fresh nonce each time; the rest is equal.
+    for r in [&mut file_deny, &mut mem_deny] {
+        let message = r.as_object_mut().unwrap().remove("encoded_message");
+        assert!(message.is_some_and(|m| m.as_str().is_some_and(|m| m.len() > 100)));
+    }
+    assert_eq!(mem_deny, file_deny);
+    // Read again, a record kept in memory is the same.
+    assert_eq!(by_request(&memory, "req-allow").remove(0), mem_allow);
+}
+
+#[test]
+fn memory_keeps_the_newest_records_within_its_size() {
+    let (e, log) = logged_env(LogLocation::Memory {
+        max_bytes: 16 * 1024,
+    });
+    let bob = e.user("bob", Some(&allow("iam:ListUsers")));
+    let mut info = info_at(NOW);
+    for i in 0..200 {
+        info.request_id = format!("req-{i}");
+        e.engine.list_users(&bob, &info, &paging(1, None)).unwrap();
+        if i == 100 {
+            // Half of them read while the rest arrive.
+            assert_eq!(by_request(&log, "req-100").len(), 1);
+        }
+    }
+    let all = log
+        .search(&DecisionQuery {
+            limit: usize::MAX,
+            ..Default::default()
+        })
+        .unwrap();
+    let ids = request_ids(&all);
+    assert!(ids.len() >= 4 && ids.len() < 100, "{} kept", ids.len());
+    let want: Vec<String> = (200 - ids.len()..200).map(|i| format!("req-{i}")).collect();
+    assert_eq!(ids, want, "the newest, in order");
+    let bytes: usize = all.iter().map(|r| r.to_string().len()).sum();
+    assert!(bytes <= 16 * 1024, "{bytes} bytes kept");
 }
