@@ -30,9 +30,15 @@ pub enum IdentityKind {
     },
 }
 
-/// An authenticated caller.
+/// An authenticated caller. Cheap to clone (one reference count): a request hands its
+/// identity on to every decision record it makes, and a cached identity serves many
+/// requests.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub struct Identity(Arc<IdentityData>);
+
+/// What an [`Identity`] holds; read through the identity.
+#[derive(Debug, Clone)]
+pub struct IdentityData {
     /// The account the caller acts in.
     pub account: AccountId,
     /// How it authenticated.
@@ -44,6 +50,14 @@ pub struct Identity {
     /// What is derived from the identity at its first use and shared by its clones (a
     /// cached identity serves many requests), so `caller` must not change after.
     derived: Arc<Derived>,
+}
+
+impl std::ops::Deref for Identity {
+    type Target = IdentityData;
+
+    fn deref(&self) -> &IdentityData {
+        &self.0
+    }
 }
 
 #[derive(Debug, Default)]
@@ -119,13 +133,22 @@ impl Identity {
     /// An unsigned caller, for S3 requests a bucket policy may grant to `*`. Only its policy
     /// `Caller` (anonymous) matters; it holds no identity policies.
     pub(crate) fn anonymous(account: AccountId) -> Self {
-        Self {
+        Self(Arc::new(IdentityData {
             account,
             kind: IdentityKind::Root,
             access_key_id: String::new(),
             caller: Caller::new(Principal::Anonymous),
             derived: Arc::default(),
-        }
+        }))
+    }
+
+    /// The same identity as another principal: a simulated caller that does not exist.
+    /// Only for an identity nothing has been derived from yet.
+    pub(crate) fn with_principal(mut self, principal: Principal) -> Self {
+        let data = Arc::make_mut(&mut self.0);
+        data.caller.principal = principal;
+        data.derived = Arc::default();
+        self
     }
 
     /// Builds the identity of a long-term key's owner.
@@ -151,7 +174,7 @@ impl Identity {
                 (IdentityKind::User(Arc::new(u)), principal, tags)
             }
         };
-        Self {
+        Self(Arc::new(IdentityData {
             account,
             kind,
             access_key_id: access_key_id.to_owned(),
@@ -161,7 +184,7 @@ impl Identity {
                 canonical_id: None,
             },
             derived: Arc::default(),
-        }
+        }))
     }
 
     /// Builds the identity of a session; `role_tags` are the role's own tags (session tags
@@ -229,7 +252,7 @@ impl Identity {
                 tags.push((k.clone(), v.clone()));
             }
         }
-        Ok(Self {
+        Ok(Self(Arc::new(IdentityData {
             account,
             kind,
             access_key_id,
@@ -239,6 +262,6 @@ impl Identity {
                 canonical_id: None,
             },
             derived: Arc::default(),
-        })
+        })))
     }
 }

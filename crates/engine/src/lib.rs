@@ -19,7 +19,7 @@ mod whatif;
 
 pub use decisions::DecisionLog;
 pub use error::{ApiError, ErrorCode, Fault};
-pub use identity::{Identity, IdentityKind};
+pub use identity::{Identity, IdentityData, IdentityKind};
 
 use roleplay_store::{
     AccessKey, Account, BlobStore, Checksums, KeyOwner, KeyStatus, ManagedPolicy, PolicyScope,

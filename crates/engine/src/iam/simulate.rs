@@ -588,14 +588,10 @@ impl Engine {
         let user = tx.get_user(&account, name)?.filter(|u| u.arn == parsed);
         Ok(match user {
             Some(u) => user_identity(account, u),
-            None => {
-                let mut identity = Identity::long_term(account, None, "");
-                identity.caller.principal = Principal::User {
-                    arn: parsed.to_string(),
-                    id: String::new(),
-                };
-                identity
-            }
+            None => Identity::long_term(account, None, "").with_principal(Principal::User {
+                arn: parsed.to_string(),
+                id: String::new(),
+            }),
         })
     }
 
