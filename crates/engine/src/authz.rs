@@ -17,25 +17,46 @@ use time::OffsetDateTime;
 const CACHE_LIMIT: usize = 10_000;
 
 /// Parsed policies by (kind, id, text), so a document is compiled once while it is in use.
+///
+/// Looked up by the borrowed id: every request looks up each of its policies, and a key
+/// built per lookup copied and hashed the whole document.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    map: Mutex<HashMap<(PolicyKind, String, String), Arc<Policy>>>,
+    /// By id: the policy of each kind under that id (a managed policy can be both an
+    /// identity policy and a boundary), with the text it was compiled from.
+    map: Mutex<HashMap<String, Vec<CachedPolicy>>>,
+}
+
+#[derive(Debug)]
+struct CachedPolicy {
+    kind: PolicyKind,
+    text: String,
+    policy: Arc<Policy>,
 }
 
 impl PolicyCache {
     /// The compiled policy; documents that no longer parse (stored before a rule changed)
     /// count as absent rather than failing every request.
     pub(crate) fn get(&self, kind: PolicyKind, id: &str, text: &str) -> Option<Arc<Policy>> {
-        let key = (kind, id.to_owned(), text.to_owned());
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = map.get(&key) {
-            return Some(p.clone());
+        let cached = map
+            .get(id)
+            .and_then(|kinds| kinds.iter().find(|c| c.kind == kind && c.text == text));
+        if let Some(c) = cached {
+            return Some(c.policy.clone());
         }
         let policy = Arc::new(Policy::parse(text, kind).ok()?.with_id(id));
         if map.len() >= CACHE_LIMIT {
             map.clear();
         }
-        map.insert(key, policy.clone());
+        let kinds = map.entry(id.to_owned()).or_default();
+        // A changed document replaces the one compiled before under the same id and kind.
+        kinds.retain(|c| c.kind != kind);
+        kinds.push(CachedPolicy {
+            kind,
+            text: text.to_owned(),
+            policy: policy.clone(),
+        });
         Some(policy)
     }
 }
@@ -502,7 +523,51 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use super::ip_text;
+    use super::{PolicyCache, ip_text};
+    use roleplay_policy::PolicyKind;
+    use std::sync::Arc;
+
+    fn allow(action: &str) -> String {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn policies_compile_once_per_id_kind_and_text() {
+        let cache = PolicyCache::default();
+        let (list, get) = (allow("s3:ListBucket"), allow("s3:GetObject"));
+        let a = cache.get(PolicyKind::Identity, "p", &list).unwrap();
+        assert!(Arc::ptr_eq(
+            &a,
+            &cache.get(PolicyKind::Identity, "p", &list).unwrap()
+        ));
+        // The same id as another kind (a managed policy used as a boundary) is its own.
+        let b = cache
+            .get(PolicyKind::PermissionsBoundary, "p", &list)
+            .unwrap();
+        assert_eq!(b.kind(), PolicyKind::PermissionsBoundary);
+        assert!(Arc::ptr_eq(
+            &a,
+            &cache.get(PolicyKind::Identity, "p", &list).unwrap()
+        ));
+        // A changed document under the same id is compiled again, and replaces the old.
+        let c = cache.get(PolicyKind::Identity, "p", &get).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c.id(), "p");
+        assert!(Arc::ptr_eq(
+            &c,
+            &cache.get(PolicyKind::Identity, "p", &get).unwrap()
+        ));
+        assert!(Arc::ptr_eq(
+            &b,
+            &cache
+                .get(PolicyKind::PermissionsBoundary, "p", &list)
+                .unwrap()
+        ));
+        // A document that does not parse is absent.
+        assert!(cache.get(PolicyKind::Identity, "q", "{").is_none());
+    }
 
     #[test]
     fn addresses_read_as_the_formatter_writes_them() {

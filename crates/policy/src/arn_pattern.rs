@@ -44,14 +44,23 @@ impl ArnPattern {
     /// Whether `value` matches in `ctx`.
     pub(crate) fn matches(&self, value: &str, ctx: &Context) -> bool {
         let n = self.segments.len();
-        let mut parts = value.splitn(n, ':');
+        // The value's first n-1 colon-separated fields, then the rest, as `splitn(n, ':')`
+        // gives them; fields are short, so a byte loop finds each colon.
+        let mut rest = value;
         for (i, seg) in self.segments.iter().enumerate() {
-            let Some(part) = parts.next() else {
-                return false;
+            let part = if i + 1 == n {
+                if n < SEGMENTS && !self.open_end && rest.contains(':') {
+                    return false;
+                }
+                rest
+            } else {
+                let Some(at) = rest.bytes().position(|b| b == b':') else {
+                    return false;
+                };
+                let (part, tail) = rest.split_at(at);
+                rest = tail.get(1..).unwrap_or_default();
+                part
             };
-            if i + 1 == n && n < SEGMENTS && !self.open_end && part.contains(':') {
-                return false;
-            }
             match seg.pattern(ctx) {
                 Some(p) if p.matches(part, false) => {}
                 _ => return false,
@@ -90,6 +99,54 @@ mod tests {
 
     fn m(p: &str, v: &str) -> bool {
         ArnPattern::new(p, false, true).matches(v, &Context::default())
+    }
+
+    /// Matching as first written, on `splitn(n, ':')`: the reference for the byte loop.
+    fn m_splitn(p: &str, v: &str) -> bool {
+        let pattern = ArnPattern::new(p, false, true);
+        let ctx = Context::default();
+        let n = pattern.segments.len();
+        let mut parts = v.splitn(n, ':');
+        pattern.segments.iter().enumerate().all(|(i, seg)| {
+            parts.next().is_some_and(|part| {
+                !(i + 1 == n && n < SEGMENTS && !pattern.open_end && part.contains(':'))
+                    && seg.pattern(&ctx).is_some_and(|t| t.matches(part, false))
+            })
+        })
+    }
+
+    #[test]
+    fn fields_split_as_splitn_splits_them() {
+        let patterns = [
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:iam::*:role/*",
+            "arn:aws:logs:*:*",
+            "arn:aws:logs:*",
+            "arn:*",
+            "arn:aws:iam::123:user/a:b",
+            "arn:aws:s3:::b",
+            "*:*:*:*:*:*",
+            "a:b",
+        ];
+        let values = [
+            "arn:aws:s3:::bucket/a/b:c",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123:role/x",
+            "arn:aws:iam::123:user/a:b",
+            "arn:aws:logs:us-east-1:1:log-group:x",
+            "arn:aws:logs:us-east-1",
+            "arn:aws",
+            "arn",
+            "",
+            ":::::",
+            "a:b:c:d:e:f:g:h",
+            "arn:aws:s3:::b",
+        ];
+        for p in patterns {
+            for v in values {
+                assert_eq!(m(p, v), m_splitn(p, v), "{p} against {v}");
+            }
+        }
     }
 
     #[test]
