@@ -8,7 +8,7 @@
 use crate::AppState;
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -621,7 +621,7 @@ async fn serve(
                 }
                 let mut r = empty(StatusCode::NO_CONTENT, &rid_s);
                 if let Some(v) = done.version_id.and_then(|v| HeaderValue::from_str(&v).ok()) {
-                    r.headers_mut().insert("x-amz-version-id", v);
+                    r.headers_mut().insert(names::X_AMZ_VERSION_ID, v);
                 }
                 if done.delete_marker {
                     r.headers_mut()
@@ -795,39 +795,43 @@ fn get_response(
     let mut r = Response::new(Body::empty());
     let h = r.headers_mut();
     request_headers(h, rid);
-    let mut set = |name: &'static str, value: &str| {
+    // Names parsed once (a `&str` name is parsed and validated on every insert).
+    let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);
         }
     };
-    set("etag", &o.etag);
+    set(header::ETAG, &o.etag);
     set(
-        "last-modified",
+        header::LAST_MODIFIED,
         &roleplay_wire::time::format_http_date(o.last_modified),
     );
-    set("accept-ranges", "bytes");
+    set(header::ACCEPT_RANGES, "bytes");
     if o.version_id != roleplay_store::NULL_VERSION {
-        set("x-amz-version-id", &o.version_id);
+        set(names::X_AMZ_VERSION_ID, &o.version_id);
     }
     if !o.tags.is_empty() {
-        set("x-amz-tagging-count", &o.tags.len().to_string());
+        set(
+            names::X_AMZ_TAGGING_COUNT,
+            itoa::Buffer::new().format(o.tags.len()),
+        );
     }
     if not_modified {
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(r);
     }
-    set("x-amz-server-side-encryption", "AES256");
+    set(names::X_AMZ_SERVER_SIDE_ENCRYPTION, "AES256");
     let hd = &o.headers;
     set(
-        "content-type",
+        header::CONTENT_TYPE,
         hd.content_type.as_deref().unwrap_or("binary/octet-stream"),
     );
     for (name, value) in [
-        ("content-encoding", &hd.content_encoding),
-        ("content-disposition", &hd.content_disposition),
-        ("content-language", &hd.content_language),
-        ("cache-control", &hd.cache_control),
-        ("expires", &hd.expires),
+        (header::CONTENT_ENCODING, &hd.content_encoding),
+        (header::CONTENT_DISPOSITION, &hd.content_disposition),
+        (header::CONTENT_LANGUAGE, &hd.content_language),
+        (header::CACHE_CONTROL, &hd.cache_control),
+        (header::EXPIRES, &hd.expires),
     ] {
         if let Some(v) = value {
             set(name, v);
@@ -1202,7 +1206,7 @@ async fn put_object(
     if version.version_id != roleplay_store::NULL_VERSION
         && let Ok(v) = HeaderValue::from_str(&version.version_id)
     {
-        h.insert("x-amz-version-id", v);
+        h.insert(names::X_AMZ_VERSION_ID, v);
     }
     checksum_headers(h, &stored);
     Ok(r)

@@ -288,7 +288,7 @@ fn version_header(resp: &mut Response, o: &ObjectVersion) {
     if o.version_id != NULL_VERSION
         && let Ok(v) = HeaderValue::from_str(&o.version_id)
     {
-        resp.headers_mut().insert("x-amz-version-id", v);
+        resp.headers_mut().insert(names::X_AMZ_VERSION_ID, v);
     }
 }
 

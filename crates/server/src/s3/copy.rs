@@ -259,7 +259,7 @@ pub(super) async fn copy_object(
         if version.version_id != NULL_VERSION
             && let Ok(v) = HeaderValue::from_str(&version.version_id)
         {
-            h.insert("x-amz-version-id", v);
+            h.insert(super::names::X_AMZ_VERSION_ID, v);
         }
         Ok(r)
     })

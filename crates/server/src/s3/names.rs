@@ -28,5 +28,7 @@ names! {
     X_AMZ_ID_2 = "x-amz-id-2";
     X_AMZ_SERVER_SIDE_ENCRYPTION = "x-amz-server-side-encryption";
     X_AMZ_CHECKSUM_MODE = "x-amz-checksum-mode";
+    X_AMZ_VERSION_ID = "x-amz-version-id";
+    X_AMZ_TAGGING_COUNT = "x-amz-tagging-count";
     CONTENT_MD5 = "content-md5";
 }
