@@ -171,12 +171,9 @@ impl fmt::Debug for TokenKey {
 type HmacSha256 = Hmac<Sha256>;
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if let Ok(mut mac) = <HmacSha256 as hmac::KeyInit>::new_from_slice(master) {
-        mac.update(label);
-        out.copy_from_slice(&mac.finalize().into_bytes());
-    }
-    out
+    let mut mac = keyed(master);
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 /// HMAC-SHA256 keyed with `key`. HMAC pads a key shorter than its block with zeros, so the
@@ -473,13 +470,17 @@ mod tests {
             TokenKey::from_master(&[7; 32]).temporary_secret("ASIAEXAMPLE000000001")
         );
         assert_ne!(a, key.temporary_secret("ASIAEXAMPLE000000002"));
-        // The secret given out by every earlier server for the same key and id.
-        let mut mac =
-            <HmacSha256 as hmac::KeyInit>::new_from_slice(&derive(&[7; 32], b"temporary secrets"))
-                .unwrap();
-        mac.update(b"ASIAEXAMPLE000000001");
-        let want =
-            base64::engine::general_purpose::STANDARD.encode(&mac.finalize().into_bytes()[..30]);
+        // The secret given out by every earlier server for the same key and id, computed
+        // as they computed it: HMAC keyed from the slice, at both steps.
+        let hmac = |key: &[u8], data: &[u8]| {
+            let mut mac = <HmacSha256 as hmac::KeyInit>::new_from_slice(key).unwrap();
+            mac.update(data);
+            mac.finalize().into_bytes()
+        };
+        let derived = hmac(&[7; 32], b"temporary secrets");
+        assert_eq!(derive(&[7; 32], b"temporary secrets")[..], derived[..]);
+        let want = base64::engine::general_purpose::STANDARD
+            .encode(&hmac(&derived, b"ASIAEXAMPLE000000001")[..30]);
         assert_eq!(a.expose(), want);
         assert_ne!(
             a,
