@@ -756,14 +756,14 @@ struct Conditions {
 
 impl From<&Parts> for Conditions {
     fn from(parts: &Parts) -> Self {
-        let date = |n: &str| {
+        let date = |n: HeaderName| {
             header_str(parts, n).and_then(|v| roleplay_wire::time::parse_http_date(v).ok())
         };
         Conditions {
             if_match: header_str(parts, header::IF_MATCH).map(str::to_owned),
             if_none_match: header_str(parts, header::IF_NONE_MATCH).map(str::to_owned),
-            if_modified_since: date("if-modified-since"),
-            if_unmodified_since: date("if-unmodified-since"),
+            if_modified_since: date(header::IF_MODIFIED_SINCE),
+            if_unmodified_since: date(header::IF_UNMODIFIED_SINCE),
             checksum_mode: header_str(parts, names::X_AMZ_CHECKSUM_MODE)
                 .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED")),
         }
