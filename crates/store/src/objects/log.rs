@@ -563,7 +563,10 @@ impl LogFile {
             let [l0, l1, l2, l3, c0, c1, c2, c3] = head;
             let len = u32::from_le_bytes([l0, l1, l2, l3]);
             let crc = u32::from_le_bytes([c0, c1, c2, c3]);
-            if len > MAX_RECORD || end + FRAME_HEAD + u64::from(len) > size {
+            // No record is empty: a zero header is a tail whose length reached the disk
+            // and whose bytes did not (they read back as zeros, and the CRC of nothing
+            // is zero).
+            if len == 0 || len > MAX_RECORD || end + FRAME_HEAD + u64::from(len) > size {
                 break;
             }
             payload.resize(len as usize, 0);
