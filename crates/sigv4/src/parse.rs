@@ -345,7 +345,8 @@ fn parse_header(
     header: &str,
     settings: &SigningSettings,
 ) -> Result<Claims, SigV4Error> {
-    let header = header.trim();
+    // Whitespace here is ASCII whitespace, as in the canonical request (`push_trimmed`).
+    let header = header.trim_ascii();
     let (algorithm, rest) = split_once(header, b' ').unwrap_or((header, ""));
     if algorithm == "AWS" {
         return Err(SigV4Error::SignatureV2 {
@@ -359,18 +360,18 @@ fn parse_header(
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in fields(rest, b',') {
-        let part = part.trim();
+        let part = part.trim_ascii();
         let Some((name, value)) = split_once(part, b'=') else {
             continue;
         };
-        let slot = match name.trim() {
+        let slot = match name.trim_ascii() {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed_headers,
             "Signature" => &mut signature,
             _ => continue,
         };
         if slot.is_none() {
-            *slot = Some(value.trim());
+            *slot = Some(value.trim_ascii());
         }
     }
     let mut missing = Vec::new();
@@ -399,11 +400,11 @@ fn parse_header(
         value: v.to_owned(),
     };
     let (timestamp, amz_date) = if let Some(v) = headers.x_amz_date {
-        let t = parse_amz_date(v.trim()).ok_or_else(|| malformed(v))?;
+        let t = parse_amz_date(v.trim_ascii()).ok_or_else(|| malformed(v))?;
         // A value that parses is already in canonical `X-Amz-Date` form.
-        (t, Cow::Borrowed(v.trim()))
+        (t, Cow::Borrowed(v.trim_ascii()))
     } else if let Some(v) = headers.date {
-        let t = parse_http_date(v.trim()).ok_or_else(|| malformed(v))?;
+        let t = parse_http_date(v.trim_ascii()).ok_or_else(|| malformed(v))?;
         (t, Cow::Owned(format_amz_date(t)))
     } else {
         return Err(SigV4Error::MissingDate);
@@ -423,7 +424,7 @@ fn parse_header(
         signed_headers,
         signature,
         amz_date: &amz_date,
-        security_token: headers.security_token.map(str::trim),
+        security_token: headers.security_token.map(str::trim_ascii),
     };
     Ok(Claims::new(
         AuthKind::Header,
@@ -532,14 +533,19 @@ fn parse_credential(
     Ok((akid, CredentialScope::new(date, region, service)))
 }
 
-/// Checks a signed-header list as given (names are compared without regard to case).
+/// Checks a signed-header list as given (names are compared without regard to case): each
+/// name is visible ASCII without `:` and not empty, and one of them is `host`.
 fn parse_signed_headers(list: &str, location: AuthLocation) -> Result<(), SigV4Error> {
-    let (mut valid, mut host) = (true, false);
-    for name in fields(list, b';') {
-        valid &= !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-        host |= name.eq_ignore_ascii_case("host");
+    // One pass over the bytes: an empty name shows as `;` at the start, after another
+    // `;`, or at the end (the empty list too).
+    let mut before = b';';
+    let mut valid = true;
+    for &b in list.as_bytes() {
+        valid &= b.is_ascii_graphic() && b != b':' && !(b == b';' && before == b';');
+        before = b;
     }
-    if !valid || !host {
+    valid &= before != b';';
+    if !valid || !fields(list, b';').any(|name| name.eq_ignore_ascii_case("host")) {
         return Err(SigV4Error::MalformedSignedHeaders {
             location,
             signed_headers: list.to_owned(),
@@ -609,6 +615,38 @@ mod tests {
             payload_hash: "UNSIGNED-PAYLOAD",
         };
         parse(&view, &SigningSettings::QUERY)
+    }
+
+    #[test]
+    fn signed_header_lists_are_judged_as_name_by_name() {
+        // The rule as first written, one name at a time: the oracle for the one-pass check.
+        fn by_name(list: &str) -> bool {
+            let (mut valid, mut host) = (true, false);
+            for name in list.split(';') {
+                valid &=
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+                host |= name.eq_ignore_ascii_case("host");
+            }
+            valid && host
+        }
+        // Every list of up to six symbols from names, separators and the bytes refused.
+        let symbols = ["host", "HoSt", "x-amz-date", ";", ":", " ", "a", "\t", "é"];
+        let mut lists = vec![String::new()];
+        let mut from = 0;
+        for _ in 0..6 {
+            let end = lists.len();
+            for i in from..end {
+                for s in symbols {
+                    let longer = format!("{}{s}", lists[i]);
+                    lists.push(longer);
+                }
+            }
+            from = end;
+        }
+        for list in &lists {
+            let valid = parse_signed_headers(list, AuthLocation::Header).is_ok();
+            assert_eq!(valid, by_name(list), "{list:?}");
+        }
     }
 
     #[test]
