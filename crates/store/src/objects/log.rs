@@ -1,8 +1,10 @@
 //! The object log's format: a header, then frames of `[length u32][CRC-32C u32][record]`,
 //! little-endian. A record is one change (a version written, updated or deleted; an upload
 //! created or removed; a part written); small bodies are inside their record, and the index
-//! in memory points at their bytes by offset. A frame that is cut short or fails its
-//! checksum ends the log: it is the write a crash interrupted, never acknowledged.
+//! in memory points at their bytes by offset. A frame that is cut short, fails its
+//! checksum or has length zero (no record is empty; zeros are what a file system may show
+//! of bytes that never reached the disk) ends the log: it is the write a crash
+//! interrupted, never acknowledged.
 
 use crate::error::StoreError;
 use crate::model::Tag;
