@@ -1672,16 +1672,6 @@ mod tests {
             .map(|v| v.body[0].inline.clone().unwrap())
     }
 
-    /// Appends bytes to the log as a crash might have left them.
-    fn append_raw(dir: &Path, bytes: &[u8]) {
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join(LOG_FILE))
-            .unwrap()
-            .write_all(bytes)
-            .unwrap();
-    }
-
     fn log_len(dir: &Path) -> u64 {
         std::fs::metadata(dir.join(LOG_FILE)).unwrap().len()
     }
@@ -1715,7 +1705,12 @@ mod tests {
                 });
             }
             let whole = log_len(dir.path());
-            append_raw(dir.path(), tail);
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.path().join(LOG_FILE))
+                .unwrap()
+                .write_all(tail)
+                .unwrap();
             let o = Objects::open(dir.path(), &names).unwrap();
             assert_eq!(log_len(dir.path()), whole);
             assert_eq!(body(&o, "b", "k", None).unwrap(), "two");
